@@ -1,0 +1,236 @@
+"""The one place configuration is read from the environment.
+
+Every setting the platform takes comes through :func:`load`, which validates all
+variables together and fails at start-up with a message naming the variable, so a
+typo in a deployment never turns into a half-working server.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class ConfigurationError(RuntimeError):
+    """An environment variable has a value the platform cannot use."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The validated configuration; ``None`` means the embedded default."""
+
+    secret_key: str
+    secret_key_is_default: bool
+    debug: bool
+    allowed_hosts: tuple[str, ...]
+    database: dict[str, object]
+    database_url: str | None
+    redis_url: str | None
+    celery_broker_url: str | None
+    encryption_keys: tuple[bytes, ...]
+    encryption_keys_are_default: bool
+    sentry_dsn: str | None
+    otel_endpoint: str | None
+
+    @property
+    def embedded(self) -> bool:
+        """True when no external service is configured (the laptop default)."""
+        return self.database_url is None and self.redis_url is None
+
+
+# Used only when DJANGO_SECRET_KEY / PYMETRICS_ENCRYPTION_KEYS are unset, which is
+# refused unless DEBUG is on: fine for the embedded default, never for production.
+_DEVELOPMENT_SECRET_KEY = "pymetrics-development-secret-key-not-for-production-use-0000"  # noqa: S105
+_DEVELOPMENT_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"pymetrics-dev-key-not-for-prod!!")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigurationError(name, f"expected one of 1/0, true/false, yes/no, on/off; got {raw!r}")
+
+
+def parse_database_url(url: str, *, base_dir: Path) -> dict[str, object]:
+    """Django DATABASES entry for ``postgres://...`` or ``sqlite:///path`` URLs."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("postgres", "postgresql", "pgsql"):
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ConfigurationError("DATABASE_URL", "a PostgreSQL URL needs a database name")
+        options: dict[str, object] = {"pool": {"min_size": 2, "max_size": 20, "timeout": 10}}
+        for key, values in parse_qs(parts.query).items():
+            if key == "sslmode":
+                options["sslmode"] = values[-1]
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigurationError("DATABASE_URL", "the port is not a number") from None
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(port or ""),
+            "OPTIONS": options,
+            "CONN_MAX_AGE": 0,
+        }
+    if scheme == "sqlite":
+        # sqlite:///relative/path or sqlite:////absolute/path, as in dj-database-url.
+        raw_path = unquote(parts.path)
+        if raw_path in ("", "/"):
+            raise ConfigurationError("DATABASE_URL", "a SQLite URL needs a file path")
+        path = Path(raw_path[1:])
+        if raw_path == "/:memory:":
+            return _sqlite(":memory:")
+        return _sqlite(path if path.is_absolute() else base_dir / path)
+    raise ConfigurationError(
+        "DATABASE_URL", f"unsupported scheme {parts.scheme!r}; use postgres://... or sqlite:///path"
+    )
+
+
+def _sqlite(name: object) -> dict[str, object]:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": name,
+        # WAL lets the server read while a worker thread writes; a generous timeout
+        # turns short write contention into waiting instead of "database is locked".
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+
+
+def _redis_url(environ: Mapping[str, str], name: str) -> str | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    scheme = urlsplit(raw).scheme
+    if scheme not in ("redis", "rediss", "unix"):
+        raise ConfigurationError(
+            name, f"expected a redis://, rediss:// or unix:// URL, got {raw!r}"
+        )
+    return raw
+
+
+def _broker_url(environ: Mapping[str, str]) -> str | None:
+    raw = environ.get("CELERY_BROKER_URL", "").strip()
+    if not raw:
+        return None
+    scheme = urlsplit(raw).scheme
+    if scheme not in ("redis", "rediss", "amqp", "amqps", "pyamqp", "memory"):
+        raise ConfigurationError(
+            "CELERY_BROKER_URL", f"expected a redis:// or amqp:// URL, got {raw!r}"
+        )
+    return raw
+
+
+def _encryption_keys(environ: Mapping[str, str], debug: bool) -> tuple[tuple[bytes, ...], bool]:
+    raw = environ.get("PYMETRICS_ENCRYPTION_KEYS", "").strip()
+    if not raw:
+        if not debug:
+            raise ConfigurationError(
+                "PYMETRICS_ENCRYPTION_KEYS",
+                "is required when DJANGO_DEBUG is off (comma-separated Fernet keys, newest "
+                "first; make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')",
+            )
+        return (_DEVELOPMENT_ENCRYPTION_KEY,), True
+    keys = []
+    for position, item in enumerate(raw.split(","), start=1):
+        key = item.strip().encode()
+        try:
+            decoded = base64.urlsafe_b64decode(key)
+        except ValueError:
+            decoded = b""
+        if len(decoded) != 32:
+            raise ConfigurationError(
+                "PYMETRICS_ENCRYPTION_KEYS",
+                f"key {position} is not a url-safe base64 encoded 32-byte Fernet key",
+            )
+        keys.append(key)
+    return tuple(keys), False
+
+
+def load(environ: Mapping[str, str] | None = None, *, base_dir: Path) -> Environment:
+    """Validate the whole environment at once; raise ConfigurationError on the first problem."""
+    env = os.environ if environ is None else environ
+    database_url = env.get("DATABASE_URL", "").strip() or None
+    redis_url = _redis_url(env, "REDIS_URL")
+    broker_url = _broker_url(env)
+    embedded = database_url is None and redis_url is None
+    debug = _bool(env, "DJANGO_DEBUG", default=embedded)
+
+    secret_key = env.get("DJANGO_SECRET_KEY", "").strip()
+    secret_is_default = not secret_key
+    if secret_is_default:
+        if not debug:
+            raise ConfigurationError(
+                "DJANGO_SECRET_KEY", "is required when DJANGO_DEBUG is off (at least 50 characters)"
+            )
+        secret_key = _DEVELOPMENT_SECRET_KEY
+    elif len(secret_key) < 50:
+        raise ConfigurationError("DJANGO_SECRET_KEY", "must be at least 50 characters long")
+
+    hosts_raw = env.get("DJANGO_ALLOWED_HOSTS")
+    if hosts_raw is None:
+        allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]") if debug else ()
+        if not debug:
+            raise ConfigurationError(
+                "DJANGO_ALLOWED_HOSTS", "is required when DJANGO_DEBUG is off (comma-separated)"
+            )
+    else:
+        allowed_hosts = tuple(h.strip() for h in hosts_raw.split(",") if h.strip())
+        if not allowed_hosts:
+            raise ConfigurationError("DJANGO_ALLOWED_HOSTS", "lists no host")
+
+    if database_url is None:
+        database = _sqlite(base_dir / "var" / "pymetrics.sqlite3")
+    else:
+        database = parse_database_url(database_url, base_dir=base_dir)
+
+    keys, keys_default = _encryption_keys(env, debug)
+
+    otel = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or None
+    if otel is not None and urlsplit(otel).scheme not in ("http", "https"):
+        raise ConfigurationError(
+            "OTEL_EXPORTER_OTLP_ENDPOINT", f"expected an http(s) URL, got {otel!r}"
+        )
+    sentry = env.get("SENTRY_DSN", "").strip() or None
+    if sentry is not None and urlsplit(sentry).scheme not in ("http", "https"):
+        raise ConfigurationError("SENTRY_DSN", f"expected an http(s) DSN, got {sentry!r}")
+
+    return Environment(
+        secret_key=secret_key,
+        secret_key_is_default=secret_is_default,
+        debug=debug,
+        allowed_hosts=allowed_hosts,
+        database=database,
+        database_url=database_url,
+        redis_url=redis_url,
+        celery_broker_url=broker_url,
+        encryption_keys=keys,
+        encryption_keys_are_default=keys_default,
+        sentry_dsn=sentry,
+        otel_endpoint=otel,
+    )

@@ -1,0 +1,207 @@
+"""Django settings, all derived from the validated environment (config.env)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from config.env import ConfigurationError, load
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+try:
+    ENV = load(base_dir=BASE_DIR)
+except ConfigurationError as error:  # fail loudly, naming the variable
+    sys.stderr.write(f"Configuration error: {error}\n")
+    raise SystemExit(2) from None
+
+SECRET_KEY = ENV.secret_key
+DEBUG = ENV.debug
+ALLOWED_HOSTS = list(ENV.allowed_hosts)
+EMBEDDED = ENV.embedded
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "pymetrics.common",
+    "pymetrics.accounts",
+    "pymetrics.assessments",
+    "pymetrics.events",
+    "pymetrics.scoring",
+    "pymetrics.play",
+    "pymetrics.staff",
+    "pymetrics.ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": ENV.database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:assessment-list"
+LOGOUT_REDIRECT_URL = "staff:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+_NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    ("vendor/jspsych", _NODE_MODULES / "jspsych" / "dist"),
+    (
+        "vendor/jspsych-plugin-instructions",
+        _NODE_MODULES / "@jspsych" / "plugin-instructions" / "dist",
+    ),
+    (
+        "vendor/jspsych-plugin-html-button-response",
+        _NODE_MODULES / "@jspsych" / "plugin-html-button-response" / "dist",
+    ),
+    ("vendor/chartjs", _NODE_MODULES / "chart.js" / "dist"),
+    *(
+        (f"games/{folder.name}", folder / "static")
+        for folder in sorted((BASE_DIR / "pymetrics" / "games").iterdir())
+        if (folder / "static").is_dir()
+    ),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Serve straight from the finders so `make run` needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Cache, channel layer, Celery: in-process by default, Redis when configured ---
+if ENV.redis_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": ENV.redis_url,
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "KEY_PREFIX": "pymetrics",
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [ENV.redis_url], "prefix": "pymetrics"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = ENV.celery_broker_url or ENV.redis_url or "memory://"
+# With no broker configured, tasks run in the calling process (the embedded default).
+CELERY_TASK_ALWAYS_EAGER = ENV.celery_broker_url is None and ENV.redis_url is None
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- Security ---
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+PYMETRICS_ENCRYPTION_KEYS = ENV.encryption_keys
+# Invites expire: a link forwarded months later should not open an assessment.
+PYMETRICS_INVITE_TTL_DAYS = 30
+PYMETRICS_PLAY_SESSION_MAX_AGE_S = 7 * 24 * 3600
+# Largest event batch accepted in one HTTP request or socket message.
+PYMETRICS_MAX_EVENTS_PER_BATCH = 1000
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB per request body, as on sockets
+
+# --- API ---
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "pymetrics.accounts.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["pymetrics.accounts.permissions.IsOrganizationMember"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "pymetrics.common.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Django Pymetrics API",
+    "DESCRIPTION": "Game-based behavioural assessment: assessments, candidates, play sessions, "
+    "metrics and traits.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI is served from the sidecar package: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,26 @@
+"""URL configuration: staff pages, candidate pages, the API, health and admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from pymetrics.ops import health
+from pymetrics.staff import views as staff_views
+
+urlpatterns = [
+    path("", staff_views.home, name="home"),
+    path("staff/", include("pymetrics.staff.urls")),
+    path("play/", include("pymetrics.play.urls")),
+    path("api/v1/", include("config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "pymetrics.common.views.bad_request"
+handler403 = "pymetrics.common.views.permission_denied"
+handler404 = "pymetrics.common.views.page_not_found"
+handler500 = "pymetrics.common.views.server_error"

@@ -1,0 +1,48 @@
+from django.contrib import admin
+
+from pymetrics.assessments.models import Assessment, Attempt, Candidate, GameSession
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "organization", "created_at")
+    list_filter = ("organization",)
+    search_fields = ("name",)
+
+
+@admin.register(Candidate)
+class CandidateAdmin(admin.ModelAdmin):
+    list_display = ("pk", "external_id", "organization", "is_simulated", "consent_at", "created_at")
+    list_filter = ("organization", "is_simulated")
+    search_fields = ("external_id",)  # name and e-mail are encrypted: not searchable in SQL
+
+
+class GameSessionInline(admin.TabularInline):
+    model = GameSession
+    extra = 0
+    fields = ("game", "position", "state", "acked_seq", "event_count", "completed_at")
+    readonly_fields = fields
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    list_display = ("pk", "candidate", "assessment", "state", "created_at", "completed_at")
+    list_filter = ("state", "assessment__organization")
+    readonly_fields = ("invite_token_hash",)
+    inlines = [GameSessionInline]
+
+
+@admin.register(GameSession)
+class GameSessionAdmin(admin.ModelAdmin):
+    list_display = (
+        "pk",
+        "game",
+        "attempt",
+        "state",
+        "source",
+        "acked_seq",
+        "event_count",
+        "completed_at",
+    )
+    list_filter = ("game", "state", "source")
+    readonly_fields = ("seed", "config", "client_info", "acked_seq", "event_count")

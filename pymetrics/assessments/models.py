@@ -1,0 +1,154 @@
+"""Assessments, the candidates invited to them, their attempts and game sessions."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from pymetrics.accounts.models import Organization, User
+from pymetrics.common.crypto import EncryptedTextField
+
+
+class Assessment(models.Model):
+    """An ordered battery of games an organisation invites candidates to play."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="assessments"
+    )
+    name = models.CharField(max_length=200)
+    #: ordered list of game keys from the catalogue
+    games = models.JSONField(default=list)
+    settings = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "name"), name="unique_assessment_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Candidate(models.Model):
+    """A person invited to assessments; name and e-mail are encrypted at rest."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="candidates"
+    )
+    #: the organisation's own id for the person (ATS id, participant code)
+    # NULL, not "", for "none": the unique constraint must not treat two blanks as equal
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    email = EncryptedTextField(blank=True, default="")
+    name = EncryptedTextField(blank=True, default="")
+    #: a simulated candidate (bot): shown as simulated wherever it appears
+    is_simulated = models.BooleanField(default=False)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("organization", "external_id"),
+                condition=models.Q(external_id__isnull=False),
+                name="unique_candidate_external_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id or f"candidate {self.pk}"
+
+    @property
+    def participant(self) -> str:
+        """The id used in exports: the external id where there is one."""
+        return self.external_id or str(self.pk)
+
+
+class AttemptState(models.TextChoices):
+    INVITED = "invited", "Invited"
+    STARTED = "started", "Started"
+    COMPLETED = "completed", "Completed"
+    EXPIRED = "expired", "Expired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Attempt(models.Model):
+    """One candidate taking one assessment, from invite to the last game."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="attempts")
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="attempts")
+    state = models.CharField(
+        max_length=16, choices=AttemptState.choices, default=AttemptState.INVITED, db_index=True
+    )
+    #: SHA-256 of the invite token; the token itself is only in the invite link
+    invite_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    invite_expires_at = models.DateTimeField(null=True, blank=True)
+    accommodations = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(fields=("candidate", "assessment"), name="unique_attempt")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate} / {self.assessment}"
+
+
+class GameSessionState(models.TextChoices):
+    PENDING = "pending", "Not started"
+    IN_PROGRESS = "in_progress", "Playing"
+    COMPLETED = "completed", "Completed, scoring"
+    SCORED = "scored", "Scored"
+    FAILED = "failed", "Scoring failed"
+
+
+class GameSessionSource(models.TextChoices):
+    BROWSER = "browser", "Browser"
+    IMPORT = "import", "Imported trial data"
+    SIMULATED = "simulated", "Simulated"
+
+
+class GameSession(models.Model):
+    """One game played within an attempt; owns its events and its metrics."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="game_sessions")
+    game = models.CharField(max_length=32)
+    position = models.PositiveSmallIntegerField()
+    state = models.CharField(
+        max_length=16,
+        choices=GameSessionState.choices,
+        default=GameSessionState.PENDING,
+        db_index=True,
+    )
+    source = models.CharField(
+        max_length=16, choices=GameSessionSource.choices, default=GameSessionSource.BROWSER
+    )
+    seed = models.BigIntegerField()
+    #: the game's seeded schedule (e.g. balloon burst points), fixed at creation
+    config = models.JSONField(default=dict)
+    client_info = models.JSONField(default=dict, blank=True)
+    #: highest seq up to which every event is stored (0 = none)
+    acked_seq = models.PositiveIntegerField(default=0)
+    event_count = models.PositiveIntegerField(default=0)
+    scoring_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("attempt", "position")
+        constraints = [
+            models.UniqueConstraint(fields=("attempt", "position"), name="unique_game_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.game} #{self.pk}"

@@ -1,0 +1,279 @@
+"""Writes for assessments, candidates, attempts and game sessions.
+
+Each function is one transaction; callers pass an :class:`Actor` for anything a
+staff member does, so organisation scoping and the audit trail are never skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from pymetrics.accounts.models import Organization
+from pymetrics.accounts.services import Actor, audit_log_record
+from pymetrics.assessments.models import (
+    Assessment,
+    Attempt,
+    AttemptState,
+    Candidate,
+    GameSession,
+    GameSessionSource,
+    GameSessionState,
+)
+from pymetrics.common.errors import Conflict, Gone, ValidationFailed
+from pymetrics.games.registry import UnknownGameError, get_game
+
+ACCOMMODATION_KEYS = ("extended_time", "reduced_motion", "colour_safe")
+_FINISHED_SESSION_STATES = (
+    GameSessionState.COMPLETED,
+    GameSessionState.SCORED,
+    GameSessionState.FAILED,
+)
+
+
+def hash_invite_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _validate_games(games: Any) -> list[str]:
+    if not isinstance(games, list) or not games:
+        raise ValidationFailed(
+            "an assessment needs at least one game", details={"games": ["must be a non-empty list"]}
+        )
+    keys: list[str] = []
+    for key in games:
+        if not isinstance(key, str):
+            raise ValidationFailed("game keys are strings", details={"games": [repr(key)]})
+        try:
+            get_game(key)
+        except UnknownGameError as error:
+            raise ValidationFailed(
+                str(error), details={"games": [f"unknown game {key!r}"]}
+            ) from None
+        if key in keys:
+            raise ValidationFailed(
+                f"game {key!r} is listed twice", details={"games": [f"duplicate {key!r}"]}
+            )
+        keys.append(key)
+    return keys
+
+
+def assessment_create(
+    *,
+    organization: Organization,
+    name: str,
+    games: list[str],
+    settings_: dict[str, Any] | None = None,
+    actor: Actor | None = None,
+) -> Assessment:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("an assessment needs a name", details={"name": ["is required"]})
+    keys = _validate_games(games)
+    try:
+        with transaction.atomic():
+            assessment = Assessment.objects.create(
+                organization=organization,
+                name=name,
+                games=keys,
+                settings=settings_ or {},
+                created_by=actor.user if actor else None,
+            )
+            audit_log_record(
+                actor=actor,
+                organization=organization,
+                action="assessment.create",
+                object_type="assessment",
+                object_id=assessment.pk,
+                details={"name": name, "games": keys},
+            )
+    except IntegrityError:
+        raise Conflict(
+            f"an assessment named {name!r} already exists", details={"name": ["already exists"]}
+        ) from None
+    return assessment
+
+
+def assessment_get_or_create(
+    *, organization: Organization, name: str, games: list[str]
+) -> Assessment:
+    """The organisation's assessment called ``name``; made with ``games`` if missing.
+
+    An existing assessment gains any of ``games`` it lacks (used by trial imports).
+    """
+    assessment = Assessment.objects.filter(organization=organization, name=name).first()
+    if assessment is None:
+        return assessment_create(organization=organization, name=name, games=games)
+    missing = [key for key in games if key not in assessment.games]
+    if missing:
+        assessment.games = [*assessment.games, *missing]
+        assessment.save(update_fields=["games"])
+    return assessment
+
+
+@dataclass(frozen=True)
+class Invitation:
+    candidate: Candidate
+    attempt: Attempt
+    #: the plaintext invite token: only ever in the invite link
+    invite_token: str
+
+
+def candidate_invite(
+    *,
+    assessment: Assessment,
+    email: str = "",
+    name: str = "",
+    external_id: str | None = None,
+    actor: Actor | None = None,
+    is_simulated: bool = False,
+) -> Invitation:
+    """Create (or reuse, by external id) a candidate and invite them to ``assessment``."""
+    external_id = (external_id or "").strip() or None
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        candidate = None
+        if external_id is not None:
+            candidate = (
+                Candidate.objects.select_for_update()
+                .filter(organization_id=assessment.organization_id, external_id=external_id)
+                .first()
+            )
+        if candidate is None:
+            candidate = Candidate.objects.create(
+                organization_id=assessment.organization_id,
+                external_id=external_id,
+                email=email.strip(),
+                name=name.strip(),
+                is_simulated=is_simulated,
+            )
+        elif Attempt.objects.filter(candidate=candidate, assessment=assessment).exists():
+            raise Conflict(
+                f"candidate {external_id!r} is already invited to {assessment.name!r}",
+                details={"external_id": ["already invited to this assessment"]},
+            )
+        attempt = Attempt.objects.create(
+            candidate=candidate,
+            assessment=assessment,
+            invite_token_hash=hash_invite_token(token),
+            invite_expires_at=timezone.now() + timedelta(days=settings.PYMETRICS_INVITE_TTL_DAYS),
+        )
+        audit_log_record(
+            actor=actor,
+            organization=assessment.organization,
+            action="candidate.invite",
+            object_type="candidate",
+            object_id=candidate.pk,
+            details={"assessment": assessment.pk, "attempt": attempt.pk},
+        )
+    return Invitation(candidate=candidate, attempt=attempt, invite_token=token)
+
+
+def _check_playable(attempt: Attempt) -> None:
+    if attempt.state == AttemptState.WITHDRAWN:
+        raise Gone("this invitation was withdrawn", code="invite_withdrawn")
+    if attempt.state == AttemptState.EXPIRED or (
+        attempt.state == AttemptState.INVITED
+        and attempt.invite_expires_at is not None
+        and attempt.invite_expires_at < timezone.now()
+    ):
+        raise Gone("this invitation has expired", code="invite_expired")
+
+
+def attempt_consent(*, attempt: Attempt, accommodations: dict[str, bool]) -> Attempt:
+    """Record the candidate's consent and chosen accommodations."""
+    _check_playable(attempt)
+    with transaction.atomic():
+        now = timezone.now()
+        Candidate.objects.filter(pk=attempt.candidate_id, consent_at__isnull=True).update(
+            consent_at=now
+        )
+        attempt.accommodations = {key: bool(accommodations.get(key)) for key in ACCOMMODATION_KEYS}
+        attempt.save(update_fields=["accommodations"])
+    return attempt
+
+
+def _new_seed() -> int:
+    return secrets.randbits(31)
+
+
+def attempt_start(*, attempt: Attempt, source: str = GameSessionSource.BROWSER) -> Attempt:
+    """Start or resume an attempt: its game sessions exist, each with its seeded schedule.
+
+    Calling it again returns the same sessions (resume); consent is recorded if the
+    candidate had not consented through the invite pages (API clients show consent
+    themselves before calling start).
+    """
+    _check_playable(attempt)
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update().select_related("assessment").get(pk=attempt.pk)
+        existing = {gs.game for gs in locked.game_sessions.all()}
+        new_sessions = []
+        for position, key in enumerate(locked.assessment.games, start=1):
+            if key in existing:
+                continue
+            seed = _new_seed()
+            new_sessions.append(
+                GameSession(
+                    attempt=locked,
+                    game=key,
+                    position=position,
+                    seed=seed,
+                    config=get_game(key).make_config(seed),
+                    source=source,
+                )
+            )
+        GameSession.objects.bulk_create(new_sessions)
+        if locked.state == AttemptState.INVITED:
+            locked.state = AttemptState.STARTED
+            locked.started_at = timezone.now()
+            locked.save(update_fields=["state", "started_at"])
+        Candidate.objects.filter(pk=locked.candidate_id, consent_at__isnull=True).update(
+            consent_at=timezone.now()
+        )
+    return locked
+
+
+def game_session_mark_completed(*, game_session_id: int) -> GameSession:
+    """Close a game session for new events; completes the attempt after its last game.
+
+    Idempotent: completing a finished session changes nothing.
+    """
+    with transaction.atomic():
+        game_session = GameSession.objects.select_for_update().get(pk=game_session_id)
+        if game_session.state in _FINISHED_SESSION_STATES:
+            return game_session
+        now = timezone.now()
+        game_session.state = GameSessionState.COMPLETED
+        game_session.completed_at = now
+        game_session.started_at = game_session.started_at or now
+        game_session.save(update_fields=["state", "completed_at", "started_at"])
+        unfinished = (
+            GameSession.objects.filter(attempt_id=game_session.attempt_id)
+            .exclude(state__in=_FINISHED_SESSION_STATES)
+            .exists()
+        )
+        if not unfinished:
+            Attempt.objects.filter(
+                pk=game_session.attempt_id, state__in=(AttemptState.INVITED, AttemptState.STARTED)
+            ).update(state=AttemptState.COMPLETED, completed_at=now)
+    return game_session
+
+
+def game_session_mark_scored(*, game_session_ids: list[int]) -> None:
+    GameSession.objects.filter(pk__in=game_session_ids).update(
+        state=GameSessionState.SCORED, scoring_error=""
+    )
+
+
+def game_session_mark_failed(*, game_session_id: int, error: str) -> None:
+    GameSession.objects.filter(pk=game_session_id).update(
+        state=GameSessionState.FAILED, scoring_error=error[:2000]
+    )

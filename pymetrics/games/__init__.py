@@ -1,0 +1,1 @@
+"""The game catalogue: one folder per game, looked up by key through the registry."""

@@ -1,0 +1,112 @@
+"""Reading trial-level files made by other tools (CSV or TSV) into a trial table.
+
+Pure: no Django. Every problem is reported as ``TrialFileError`` with the file's
+line number (the header is line 1) and the column, so a person can fix the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pymetrics.games.base import CsvValueError, Game, parse_int_column
+
+COMMON_COLUMNS = ("participant", "trial")
+_DELIMITERS = ",\t;"
+
+
+@dataclass
+class TrialFileError(ValueError):
+    path: str
+    line: int | None
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        column = f" column {self.column}:" if self.column else ""
+        return f"{where}:{column} {self.reason}"
+
+
+def _detect_delimiter(sample: str, path: str) -> str:
+    header = sample.splitlines()[0] if sample else ""
+    try:
+        return csv.Sniffer().sniff(header, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        if "\t" in header:
+            return "\t"
+        if "," in header:
+            return ","
+        raise TrialFileError(
+            path, 1, None, "cannot tell the delimiter (use commas or tabs)"
+        ) from None
+
+
+def read_trial_file(path: str | Path, game: Game) -> pd.DataFrame:
+    """The trial table of a file; ``session`` holds each row's participant id (str)."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise TrialFileError(name, None, None, "no such file") from None
+    except UnicodeDecodeError as error:
+        raise TrialFileError(name, None, None, f"not UTF-8 text ({error.reason})") from None
+    if not text.strip():
+        raise TrialFileError(name, 1, None, "the file is empty (a header row is required)")
+    delimiter = _detect_delimiter(text[:4096], name)
+    try:
+        table = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            engine="c",
+        )
+    except pd.errors.ParserError as error:
+        raise TrialFileError(name, None, None, f"cannot parse the file: {error}") from None
+    return trials_from_table(table, game, name)
+
+
+def trials_from_table(table: pd.DataFrame, game: Game, name: str = "<table>") -> pd.DataFrame:
+    """Validate a table of raw text cells and convert it with the game's spec."""
+    table = table.rename(columns=lambda column: str(column).strip().lower())
+    # Blank lines are skipped by the reader, so keep each row's own line number.
+    lines = np.arange(len(table)) + 2
+    for column in COMMON_COLUMNS:
+        if column not in table.columns:
+            raise TrialFileError(name, 1, column, f"required column {column!r} is missing")
+    for spec_column in game.csv_columns:
+        if spec_column.required and spec_column.name not in table.columns:
+            raise TrialFileError(
+                name, 1, spec_column.name, f"required column {spec_column.name!r} is missing"
+            )
+    if table.empty:
+        raise TrialFileError(name, 2, None, "the file has a header but no data rows")
+    participants = table["participant"].astype(str).str.strip()
+    empty = np.flatnonzero((participants == "").to_numpy())
+    if empty.size:
+        raise TrialFileError(name, int(lines[empty[0]]), "participant", "is empty")
+    try:
+        trial = parse_int_column(
+            table["trial"].astype(str).str.strip().reset_index(drop=True), "trial", minimum=1
+        )
+    except CsvValueError as error:
+        raise _located(name, lines, error) from None
+    prepared = table.drop(columns=["participant", "trial"]).reset_index(drop=True)
+    prepared.insert(0, "trial", trial)
+    prepared.insert(0, "session", participants.reset_index(drop=True))
+    try:
+        return game.csv_to_trials(prepared)
+    except CsvValueError as error:
+        raise _located(name, lines, error) from None
+
+
+def _located(name: str, lines: np.ndarray, error: CsvValueError) -> TrialFileError:
+    line = int(lines[error.row_index]) if error.row_index is not None else 1
+    return TrialFileError(name, line, error.column, error.message)

@@ -1,0 +1,35 @@
+"""Forms of the candidate pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class ConsentForm(forms.Form):
+    consent = forms.BooleanField(
+        required=True,
+        label="I have read the above and agree to take part.",
+        error_messages={"required": "Please tick this box to continue, or close the page."},
+    )
+    accommodation_extended_time = forms.BooleanField(
+        required=False,
+        label="Extended or no time limits",
+        help_text="Games with time limits give you more time.",
+    )
+    accommodation_reduced_motion = forms.BooleanField(
+        required=False,
+        label="Reduced motion",
+        help_text="Animations are replaced by still pictures.",
+    )
+    accommodation_colour_safe = forms.BooleanField(
+        required=False,
+        label="Colour-blind-safe colours",
+        help_text="Colours that stay distinct with any colour vision.",
+    )
+
+    def accommodations(self) -> dict[str, bool]:
+        return {
+            "extended_time": bool(self.cleaned_data.get("accommodation_extended_time")),
+            "reduced_motion": bool(self.cleaned_data.get("accommodation_reduced_motion")),
+            "colour_safe": bool(self.cleaned_data.get("accommodation_colour_safe")),
+        }

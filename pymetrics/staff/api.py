@@ -1,0 +1,174 @@
+"""Staff REST API (DESIGN.md 4.3): assessments, invitations, candidate results.
+
+Every object is looked up within the caller's organisation, so another
+organisation's id answers 404 exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pymetrics.accounts.permissions import actor_for_request
+from pymetrics.accounts.services import Actor, audit_log_record
+from pymetrics.assessments.models import Assessment
+from pymetrics.assessments.selectors import (
+    assessment_get,
+    assessment_list,
+    attempts_for_candidate,
+    candidate_get,
+)
+from pymetrics.assessments.services import assessment_create, candidate_invite
+from pymetrics.common.api import ErrorSerializer
+from pymetrics.staff.presenters import candidate_detail
+
+
+def _actor(request: Request) -> Actor:
+    actor = actor_for_request(request)
+    assert actor is not None  # guaranteed by IsOrganizationMember
+    return actor
+
+
+class AssessmentInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    games = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    settings = serializers.DictField(required=False)
+
+
+class AssessmentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    games = serializers.ListField(child=serializers.CharField())
+    settings = serializers.DictField()
+    created_at = serializers.DateTimeField()
+
+
+def _assessment_out(assessment: Assessment) -> dict[str, Any]:
+    return {
+        "id": assessment.pk,
+        "name": assessment.name,
+        "games": assessment.games,
+        "settings": assessment.settings,
+        "created_at": assessment.created_at,
+    }
+
+
+class AssessmentListCreateApi(APIView):
+    @extend_schema(operation_id="assessments_list", responses=AssessmentOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        actor = _actor(request)
+        data = [_assessment_out(a) for a in assessment_list(organization=actor.organization)]
+        return Response(AssessmentOutputSerializer(data, many=True).data)
+
+    @extend_schema(
+        operation_id="assessments_create",
+        request=AssessmentInputSerializer,
+        responses={201: AssessmentOutputSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        actor = _actor(request)
+        payload = AssessmentInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        assessment = assessment_create(
+            organization=actor.organization,
+            name=payload.validated_data["name"],
+            games=payload.validated_data["games"],
+            settings_=payload.validated_data.get("settings"),
+            actor=actor,
+        )
+        return Response(
+            AssessmentOutputSerializer(_assessment_out(assessment)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AssessmentDetailApi(APIView):
+    @extend_schema(
+        operation_id="assessments_retrieve",
+        responses={200: AssessmentOutputSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, assessment_id: int) -> Response:
+        actor = _actor(request)
+        assessment = assessment_get(organization=actor.organization, assessment_id=assessment_id)
+        return Response(AssessmentOutputSerializer(_assessment_out(assessment)).data)
+
+
+class CandidateInputSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField(max_length=200)
+    external_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class InvitationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="candidate id")
+    attempt_id = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True)
+    invite_token = serializers.CharField()
+    invite_url = serializers.URLField()
+    invite_expires_at = serializers.DateTimeField()
+
+
+class CandidateCreateApi(APIView):
+    @extend_schema(
+        operation_id="candidates_invite",
+        request=CandidateInputSerializer,
+        responses={
+            201: InvitationOutputSerializer,
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="already invited"),
+        },
+        summary="Invite a candidate to an assessment",
+    )
+    def post(self, request: Request, assessment_id: int) -> Response:
+        actor = _actor(request)
+        assessment = assessment_get(organization=actor.organization, assessment_id=assessment_id)
+        payload = CandidateInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        invitation = candidate_invite(
+            assessment=assessment,
+            email=payload.validated_data["email"],
+            name=payload.validated_data["name"],
+            external_id=payload.validated_data.get("external_id"),
+            actor=actor,
+        )
+        invite_url = request.build_absolute_uri(
+            reverse("play:invite", args=[invitation.invite_token])
+        )
+        return Response(
+            {
+                "id": invitation.candidate.pk,
+                "attempt_id": invitation.attempt.pk,
+                "external_id": invitation.candidate.external_id,
+                "invite_token": invitation.invite_token,
+                "invite_url": invite_url,
+                "invite_expires_at": invitation.attempt.invite_expires_at,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CandidateDetailApi(APIView):
+    @extend_schema(
+        operation_id="candidates_retrieve",
+        responses={
+            200: OpenApiResponse(
+                description="candidate with attempts, game sessions, metrics, traits and fit"
+            ),
+            404: ErrorSerializer,
+        },
+    )
+    def get(self, request: Request, candidate_id: int) -> Response:
+        actor = _actor(request)
+        candidate = candidate_get(organization=actor.organization, candidate_id=candidate_id)
+        attempts = list(attempts_for_candidate(candidate=candidate))
+        audit_log_record(
+            actor=actor, action="candidate.read", object_type="candidate", object_id=candidate.pk
+        )
+        return Response(candidate_detail(candidate, attempts))

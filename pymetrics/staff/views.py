@@ -1,0 +1,166 @@
+"""Staff pages: log in, list assessments, create one, invite candidates, see results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from pymetrics.accounts.permissions import actor_for_request
+from pymetrics.accounts.services import Actor, audit_log_record
+from pymetrics.assessments.selectors import (
+    assessment_get,
+    assessment_list,
+    attempts_for_assessment,
+)
+from pymetrics.assessments.services import assessment_create, candidate_invite
+from pymetrics.common.errors import DomainError
+from pymetrics.games.quality import FLAG_DESCRIPTIONS
+from pymetrics.games.registry import get_game
+from pymetrics.scoring.selectors import latest_metric_set
+from pymetrics.staff.forms import AssessmentForm, InviteForm
+
+CANDIDATES_PER_PAGE = 50
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "staff/login.html"
+    redirect_authenticated_user = True
+
+
+def _actor_or_none(request: HttpRequest) -> Actor | None:
+    return actor_for_request(request)
+
+
+def _no_organization(request: HttpRequest) -> HttpResponse:
+    return render(request, "staff/no_organization.html", status=403)
+
+
+@login_required
+def assessment_list_view(request: HttpRequest) -> HttpResponse:
+    actor = _actor_or_none(request)
+    if actor is None:
+        return _no_organization(request)
+    return render(
+        request,
+        "staff/assessment_list.html",
+        {
+            "organization": actor.organization,
+            "assessments": assessment_list(organization=actor.organization),
+        },
+    )
+
+
+@login_required
+def assessment_create_view(request: HttpRequest) -> HttpResponse:
+    actor = _actor_or_none(request)
+    if actor is None:
+        return _no_organization(request)
+    form = AssessmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = assessment_create(
+                organization=actor.organization,
+                name=form.cleaned_data["name"],
+                games=list(form.cleaned_data["games"]),
+                actor=actor,
+            )
+        except DomainError as error:
+            form.add_error("name", error.message)
+        else:
+            messages.success(request, f"Assessment “{assessment.name}” created.")
+            return redirect("staff:assessment-detail", assessment_id=assessment.pk)
+    return render(
+        request, "staff/assessment_form.html", {"organization": actor.organization, "form": form}
+    )
+
+
+def _candidate_rows(attempts: list[Any], games: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for attempt in attempts:
+        sessions = {gs.game: gs for gs in attempt.game_sessions.all()}
+        per_game = []
+        for key in games:
+            game_session = sessions.get(key)
+            metric_set = latest_metric_set(game_session) if game_session else None
+            metric_names = [m.name for m in get_game(key).metrics]
+            per_game.append(
+                {
+                    "game": key,
+                    "state": game_session.get_state_display() if game_session else "Not started",
+                    "state_code": game_session.state if game_session else "pending",
+                    "values": [
+                        metric_set.values.get(name) if metric_set else None for name in metric_names
+                    ],
+                    "flags": [
+                        {"code": code, "reason": FLAG_DESCRIPTIONS.get(code, code)}
+                        for code in (metric_set.quality_flags if metric_set else [])
+                    ],
+                }
+            )
+        rows.append({"attempt": attempt, "candidate": attempt.candidate, "games": per_game})
+    return rows
+
+
+@login_required
+def assessment_detail_view(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    actor = _actor_or_none(request)
+    if actor is None:
+        return _no_organization(request)
+    try:
+        assessment = assessment_get(organization=actor.organization, assessment_id=assessment_id)
+    except DomainError:
+        return render(request, "staff/not_found.html", status=404)
+    invite_form = InviteForm(request.POST or None)
+    if request.method == "POST" and invite_form.is_valid():
+        try:
+            invitation = candidate_invite(
+                assessment=assessment,
+                email=invite_form.cleaned_data["email"],
+                name=invite_form.cleaned_data["name"],
+                external_id=invite_form.cleaned_data["external_id"],
+                actor=actor,
+            )
+        except DomainError as error:
+            invite_form.add_error(None, error.message)
+        else:
+            link = request.build_absolute_uri(
+                reverse("play:invite", args=[invitation.invite_token])
+            )
+            # The link is shown once: only its hash is stored.
+            request.session["last_invite"] = {"name": invitation.candidate.name, "url": link}
+            return redirect("staff:assessment-detail", assessment_id=assessment.pk)
+    page = Paginator(attempts_for_assessment(assessment=assessment), CANDIDATES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    games = [get_game(key) for key in assessment.games]
+    audit_log_record(
+        actor=actor,
+        action="assessment.candidates.read",
+        object_type="assessment",
+        object_id=assessment.pk,
+        details={"page": page.number, "candidates": [a.candidate_id for a in page.object_list]},
+    )
+    return render(
+        request,
+        "staff/assessment_detail.html",
+        {
+            "organization": actor.organization,
+            "assessment": assessment,
+            "games": [{"key": g.key, "title": g.title, "metrics": list(g.metrics)} for g in games],
+            "page": page,
+            "rows": _candidate_rows(list(page.object_list), assessment.games),
+            "invite_form": invite_form,
+            "last_invite": request.session.pop("last_invite", None),
+        },
+    )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("staff:assessment-list")
