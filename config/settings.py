@@ -95,6 +95,7 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 _NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     ("vendor/jspsych", _NODE_MODULES / "jspsych" / "dist"),
+    ("vendor/jspsych-css", _NODE_MODULES / "jspsych" / "css"),
     (
         "vendor/jspsych-plugin-instructions",
         _NODE_MODULES / "@jspsych" / "plugin-instructions" / "dist",

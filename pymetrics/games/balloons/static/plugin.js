@@ -106,7 +106,7 @@ var jsPsychBalloons = (function (jspsych) {
 
   function balloonSvg() {
     var svg = svgElement('svg', {
-      viewBox: '0 0 200 250', class: 'bart-balloon__svg', 'aria-hidden': 'true', focusable: 'false',
+      viewBox: '0 0 200 232', class: 'bart-balloon__svg', 'aria-hidden': 'true', focusable: 'false',
     });
     svg.appendChild(svgElement('path', {
       class: 'bart-balloon__skin',
@@ -181,6 +181,7 @@ var jsPsychBalloons = (function (jspsych) {
         totalCents: 0,
         bursts: 0,
         pumpsPerBalloon: [],
+        outcome: null,       // null while playing, then 'collect' or 'burst'
         accepting: false,    // false during transitions and after the end
         finished: false,
       };
@@ -263,6 +264,8 @@ var jsPsychBalloons = (function (jspsych) {
       display_element.innerHTML = '';
       display_element.appendChild(root);
 
+      var refocus = null; // button to focus again when the next balloon starts
+
       // --- helpers -------------------------------------------------------------
       function emit(type, data) {
         if (!record) {
@@ -284,13 +287,17 @@ var jsPsychBalloons = (function (jspsych) {
       }
 
       function render() {
-        var bankCents = state.pumps * centsPerPump;
+        // Once a balloon has ended its bank is empty: moved to the total, or lost.
+        var bankCents = state.outcome ? 0 : state.pumps * centsPerPump;
+        var pumpsText = state.pumps === 1 ? '1 pump' : state.pumps + ' pumps';
         counter.textContent = practice
           ? 'Practice balloon'
           : 'Balloon ' + state.balloon + ' of ' + balloonCount;
         progressFill.style.width = (balloonCount ? (100 * (state.balloon - 1)) / balloonCount : 0) + '%';
         bankValue.textContent = formatDollars(bankCents);
-        pumpsValue.textContent = state.pumps === 1 ? '1 pump' : state.pumps + ' pumps';
+        pumpsValue.textContent = state.outcome === 'burst'
+          ? pumpsText + ' · burst'
+          : (state.outcome === 'collect' ? pumpsText + ' · collected' : pumpsText);
         totalValue.textContent = formatDollars(state.totalCents);
         balloonBody.style.setProperty('--bart-scale', balloonScale(state.pumps, maxPumps).toFixed(4));
         stage.setAttribute('aria-label', state.pumps === 0
@@ -314,12 +321,21 @@ var jsPsychBalloons = (function (jspsych) {
       function startBalloon() {
         state.balloon += 1;
         state.pumps = 0;
+        state.outcome = null;
         state.accepting = true;
         root.classList.remove('bart--burst', 'bart--collected');
+        balloonBody.classList.remove('bart-balloon--float', 'bart-balloon--pumped');
+        burstMark.classList.remove('bart-burst-wrap--pop');
         burstMark.hidden = true;
         balloonBody.hidden = false;
         restartAnimation(balloonBody, 'bart-balloon--enter');
         render();
+        if (refocus && (document.activeElement === null || document.activeElement === document.body)) {
+          // The button was disabled during the pause, which drops focus: give it back
+          // so keyboard and switch users stay where they were.
+          refocus.focus({ preventScroll: true });
+        }
+        refocus = null;
         setStatus(state.balloon === 1
           ? 'Pump to inflate the balloon, or collect the money in it.'
           : (practice ? '' : 'New balloon.'));
@@ -332,6 +348,9 @@ var jsPsychBalloons = (function (jspsych) {
         }
         state.pumps += 1;
         emit('pump', { balloon: state.balloon, pumps: state.pumps });
+        if (state.pumps === 1 && state.balloon > 1) {
+          setStatus('');
+        }
         if (state.pumps >= burstPoints[state.balloon - 1]) {
           burst();
           return;
@@ -350,12 +369,12 @@ var jsPsychBalloons = (function (jspsych) {
         var bankCents = state.pumps * centsPerPump;
         state.accepting = false;
         state.totalCents += bankCents;
+        state.outcome = 'collect';
         state.pumpsPerBalloon.push(state.pumps);
         emit('collect', { balloon: state.balloon, pumps: state.pumps });
         root.classList.add('bart--collected');
         restartAnimation(balloonBody, 'bart-balloon--float');
         restartAnimation(totalValue, 'bart-figure__value--grew');
-        render();
         if (practice) {
           setStatus('You collected ' + formatDollars(bankCents) + '. In the real game it would be ' +
             'added to your total. Each balloon can burst at a different point.');
@@ -369,14 +388,13 @@ var jsPsychBalloons = (function (jspsych) {
         var lostCents = state.pumps * centsPerPump;
         state.accepting = false;
         state.bursts += 1;
+        state.outcome = 'burst';
         state.pumpsPerBalloon.push(state.pumps);
         emit('burst', { balloon: state.balloon, pumps: state.pumps });
         root.classList.add('bart--burst');
         balloonBody.hidden = true;
         burstMark.hidden = false;
         restartAnimation(burstMark, 'bart-burst-wrap--pop');
-        render();
-        bankValue.textContent = formatDollars(0);
         if (practice) {
           setStatus('The balloon burst after ' + state.pumps + ' pumps, so the ' +
             formatDollars(lostCents) + ' in it was lost. In the real game your total stays safe, ' +
@@ -389,6 +407,8 @@ var jsPsychBalloons = (function (jspsych) {
       }
 
       function endBalloon(pauseMs) {
+        var focused = document.activeElement;
+        refocus = focused === pumpButton || focused === collectButton ? focused : null;
         render();
         var wait = Math.max(0, pauseMs) * timeFactor;
         if (practice) {

@@ -218,9 +218,13 @@
           return;
         }
         stopped = true;
-        var detail = error && error.message ? ' (' + error.message + ')' : '';
-        showError('We could not save your answers' + detail + '. Please go back to the ' +
-          'lobby and try again, or contact the organisation that invited you.');
+        var detail = error && error.message ? String(error.message).trim() : '';
+        if (detail && !/[.!?]$/.test(detail)) {
+          detail += '.';
+        }
+        showError('We could not save your answers. ' + (detail ? detail + ' ' : '') +
+          'Please go back to your games and try again, or contact the organisation that ' +
+          'invited you.');
         if (jsPsych) {
           // Playing on would only make answers that cannot be saved.
           jsPsych.abortExperiment('');

