@@ -139,7 +139,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-CELERY_BROKER_URL = ENV.celery_broker_url or ENV.redis_url or "memory://"
+CELERY_BROKER_URL = ENV.celery_broker_url or ENV.redis_url or "memory://localhost/"
 # With no broker configured, tasks run in the calling process (the embedded default).
 CELERY_TASK_ALWAYS_EAGER = ENV.celery_broker_url is None and ENV.redis_url is None
 CELERY_TASK_EAGER_PROPAGATES = True

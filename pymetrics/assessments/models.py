@@ -145,7 +145,8 @@ class GameSession(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ("attempt", "position")
+        # by the column, not the relation: "attempt" would join and sort by Attempt.Meta.ordering
+        ordering = ("attempt_id", "position")
         constraints = [
             models.UniqueConstraint(fields=("attempt", "position"), name="unique_game_position")
         ]

@@ -18,10 +18,15 @@ from pymetrics.common.errors import NotFound
 
 
 def assessment_list(*, organization: Organization) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(organization=organization).annotate(
-        invited_count=Count("attempts"),
-        started_count=Count("attempts", filter=Q(attempts__state=AttemptState.STARTED)),
-        completed_count=Count("attempts", filter=Q(attempts__state=AttemptState.COMPLETED)),
+    """Newest first. The order is explicit: Django ignores Meta.ordering in GROUP BY queries."""
+    return (
+        Assessment.objects.filter(organization=organization)
+        .annotate(
+            invited_count=Count("attempts"),
+            started_count=Count("attempts", filter=Q(attempts__state=AttemptState.STARTED)),
+            completed_count=Count("attempts", filter=Q(attempts__state=AttemptState.COMPLETED)),
+        )
+        .order_by("-created_at", "-pk")
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -204,12 +205,18 @@ def _new_seed() -> int:
     return secrets.randbits(31)
 
 
-def attempt_start(*, attempt: Attempt, source: str = GameSessionSource.BROWSER) -> Attempt:
+def attempt_start(
+    *,
+    attempt: Attempt,
+    source: str = GameSessionSource.BROWSER,
+    seed_rng: np.random.Generator | None = None,
+) -> Attempt:
     """Start or resume an attempt: its game sessions exist, each with its seeded schedule.
 
     Calling it again returns the same sessions (resume); consent is recorded if the
     candidate had not consented through the invite pages (API clients show consent
-    themselves before calling start).
+    themselves before calling start). New sessions' seeds are random, or drawn from
+    ``seed_rng`` so that a seeded simulation plays the same schedules every run.
     """
     _check_playable(attempt)
     with transaction.atomic():
@@ -219,7 +226,7 @@ def attempt_start(*, attempt: Attempt, source: str = GameSessionSource.BROWSER) 
         for position, key in enumerate(locked.assessment.games, start=1):
             if key in existing:
                 continue
-            seed = _new_seed()
+            seed = _new_seed() if seed_rng is None else int(seed_rng.integers(0, 2**31))
             new_sessions.append(
                 GameSession(
                     attempt=locked,

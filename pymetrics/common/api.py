@@ -77,7 +77,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = Response(error_body(code, message, details), status=exc.status_code)
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         response.status_code = status.HTTP_401_UNAUTHORIZED
-        response["WWW-Authenticate"] = "Token"
+        # The view's own scheme (Bearer on candidate endpoints, Token on staff ones).
+        response["WWW-Authenticate"] = getattr(exc, "auth_header", None) or "Token"
     wait = getattr(exc, "wait", None)
     if isinstance(exc, exceptions.Throttled) and wait is not None:
         response["Retry-After"] = str(int(wait))

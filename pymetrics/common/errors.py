@@ -49,3 +49,8 @@ class Conflict(DomainError):
 class Gone(DomainError):
     status = 410
     code = "gone"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"

@@ -26,7 +26,8 @@ class Event(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ("game_session", "seq")
+        # by the column, not the relation: "game_session" would join two tables on every read
+        ordering = ("game_session_id", "seq")
         constraints = [
             models.UniqueConstraint(fields=("game_session", "seq"), name="unique_event_seq")
         ]

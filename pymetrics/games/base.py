@@ -165,12 +165,14 @@ class Game:
 
 
 def _validate_visibility(data: Mapping[str, Any]) -> None:
+    reject_unknown_keys(data, ("state",))
     state = data.get("state")
     if state not in ("hidden", "visible"):
         raise EventDataError("state", "must be 'hidden' or 'visible'")
 
 
 def _validate_focus(data: Mapping[str, Any]) -> None:
+    reject_unknown_keys(data, ("state",))
     state = data.get("state")
     if state not in ("blur", "focus"):
         raise EventDataError("state", "must be 'blur' or 'focus'")

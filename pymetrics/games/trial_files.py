@@ -65,7 +65,9 @@ def read_trial_file(path: str | Path, game: Game) -> pd.DataFrame:
             sep=delimiter,
             dtype=str,
             keep_default_na=False,
-            skip_blank_lines=True,
+            # Blank lines are kept here and dropped after numbering (trials_from_table),
+            # so every error names the row's own line in the file.
+            skip_blank_lines=False,
             engine="c",
         )
     except pd.errors.ParserError as error:
@@ -76,8 +78,12 @@ def read_trial_file(path: str | Path, game: Game) -> pd.DataFrame:
 def trials_from_table(table: pd.DataFrame, game: Game, name: str = "<table>") -> pd.DataFrame:
     """Validate a table of raw text cells and convert it with the game's spec."""
     table = table.rename(columns=lambda column: str(column).strip().lower())
-    # Blank lines are skipped by the reader, so keep each row's own line number.
+    # Number the rows first (the header is line 1), then drop blank ones (every cell
+    # empty), so a row keeps its own line number after a blank line.
     lines = np.arange(len(table)) + 2
+    cells = table.fillna("").astype(str).apply(lambda column: column.str.strip())
+    filled = (cells != "").any(axis=1).to_numpy()
+    table, lines = table.loc[filled].reset_index(drop=True), lines[filled]
     for column in COMMON_COLUMNS:
         if column not in table.columns:
             raise TrialFileError(name, 1, column, f"required column {column!r} is missing")

@@ -60,7 +60,10 @@ def simulate_candidates(
             name=f"Simulated candidate {existing + index + 1}",
             is_simulated=True,
         )
-        attempt = attempt_start(attempt=invitation.attempt, source=GameSessionSource.SIMULATED)
+        # Schedules (burst points...) come from the simulation's seed too: same seed, same run.
+        attempt = attempt_start(
+            attempt=invitation.attempt, source=GameSessionSource.SIMULATED, seed_rng=rng
+        )
         latents: dict[str, dict[str, float]] = {}
         for game_session in GameSession.objects.filter(attempt=attempt).order_by("position"):
             game = get_game(game_session.game)

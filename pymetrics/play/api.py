@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from pymetrics.assessments.selectors import attempt_by_invite_token
 from pymetrics.common.api import ErrorSerializer
-from pymetrics.common.errors import ValidationFailed
+from pymetrics.common.errors import PayloadTooLarge, ValidationFailed
 from pymetrics.events.services import events_ingest
 from pymetrics.play.authentication import PlaySession, SessionTokenAuthentication
 from pymetrics.play.services import play_complete_game_session, play_start
@@ -29,7 +29,10 @@ class HasPlaySession(BasePermission):
     message = "send 'Authorization: Bearer <session_token>' from the start endpoint"
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return isinstance(request.auth, PlaySession)
+        if not isinstance(request.auth, PlaySession):
+            # DRF would answer a generic "credentials were not provided"; say what to send.
+            raise exceptions.NotAuthenticated(self.message)
+        return True
 
 
 class StartGameSerializer(serializers.Serializer):
@@ -98,9 +101,8 @@ def _check_body_size(request: Request) -> None:
     except ValueError:
         length = 0
     if length > MAX_BODY_BYTES:
-        raise ValidationFailed(
+        raise PayloadTooLarge(
             f"the request body is {length} bytes; at most {MAX_BODY_BYTES} are accepted",
-            code="payload_too_large",
             details={"max_bytes": MAX_BODY_BYTES},
         )
 
@@ -124,6 +126,7 @@ class GameSessionEventsApi(APIView):
             403: ErrorSerializer,
             404: ErrorSerializer,
             409: OpenApiResponse(ErrorSerializer, description="game session already complete"),
+            413: OpenApiResponse(ErrorSerializer, description="request body over 1 MiB"),
         },
         summary="Store a batch of events (idempotent by seq)",
     )

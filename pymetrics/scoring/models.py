@@ -25,7 +25,8 @@ class MetricSet(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ("game_session", "-extractor_version")
+        # by the column, not the relation: "game_session" would join two tables on every read
+        ordering = ("game_session_id", "-extractor_version")
         constraints = [
             models.UniqueConstraint(
                 fields=("game_session", "extractor_version"), name="unique_metric_set_version"

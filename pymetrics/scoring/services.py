@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from django.db import transaction
@@ -39,12 +40,13 @@ class ExtractionSummary:
 def _store_results(game: Game, result: ExtractionResult, session_ids: Sequence[int]) -> None:
     """Upsert one MetricSet per session for this extractor version, in one batch."""
     now = timezone.now()
+    values = _values_by_session(result.metrics)
     metric_sets = [
         MetricSet(
             game_session_id=session_id,
             game=game.key,
             extractor_version=game.extractor_version,
-            values=result.session_values(session_id),
+            values=values.get(session_id, {}),
             quality_flags=sorted(result.flags.get(session_id, [])),
             computed_at=now,
         )
@@ -57,6 +59,23 @@ def _store_results(game: Game, result: ExtractionResult, session_ids: Sequence[i
         unique_fields=["game_session", "extractor_version"],
         update_fields=["values", "quality_flags", "computed_at", "game"],
     )
+
+
+def _values_by_session(metrics: pd.DataFrame) -> dict[Any, dict[str, float]]:
+    """Every session's metrics as plain floats, absent (NaN) ones left out.
+
+    The same values as ``ExtractionResult.session_values`` for each session, read
+    in one pass over the frame instead of one ``.loc`` lookup per session.
+    """
+    names = [str(name) for name in metrics.columns]
+    return {
+        session: {
+            name: float(value) for name, value in zip(names, row, strict=True) if not pd.isna(value)
+        }
+        for session, row in zip(
+            metrics.index, metrics.itertuples(index=False, name=None), strict=True
+        )
+    }
 
 
 def _extract_game(game: Game, session_ids: list[int]) -> None:

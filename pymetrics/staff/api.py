@@ -154,15 +154,66 @@ class CandidateCreateApi(APIView):
         )
 
 
+class QualityFlagSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class MetricSetSerializer(serializers.Serializer):
+    extractor_version = serializers.IntegerField()
+    values = serializers.DictField(
+        child=serializers.FloatField(), help_text="metric name -> value; absent = not computable"
+    )
+    quality_flags = QualityFlagSerializer(many=True)
+    computed_at = serializers.DateTimeField()
+
+
+class GameSessionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    game = serializers.CharField()
+    status = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source
+    acked_seq = serializers.IntegerField()
+    event_count = serializers.IntegerField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    metrics = MetricSetSerializer(allow_null=True)
+
+
+class AssessmentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AttemptSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    assessment = AssessmentRefSerializer()
+    status = serializers.CharField()
+    invited_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    game_sessions = GameSessionSerializer(many=True)
+
+
+class CandidateDetailSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    email = serializers.CharField()
+    is_simulated = serializers.BooleanField()
+    consent_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.CharField(allow_null=True, help_text="state of the latest attempt")
+    attempts = AttemptSerializer(many=True)
+    traits = serializers.ListField(
+        child=serializers.DictField(), help_text="empty until trait inference has run"
+    )
+    fit = serializers.DictField(allow_null=True, help_text="null until a job-fit model scored")
+
+
 class CandidateDetailApi(APIView):
     @extend_schema(
         operation_id="candidates_retrieve",
-        responses={
-            200: OpenApiResponse(
-                description="candidate with attempts, game sessions, metrics, traits and fit"
-            ),
-            404: ErrorSerializer,
-        },
+        responses={200: CandidateDetailSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request, candidate_id: int) -> Response:
         actor = _actor(request)

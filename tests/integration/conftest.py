@@ -13,14 +13,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -31,23 +33,18 @@ def _configured() -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.integration)
-            if not _configured():
-                if os.environ.get("PYMETRICS_REQUIRE_INTEGRATION"):
-                    item.add_marker(
-                        pytest.mark.xfail(
-                            reason="PYMETRICS_REQUIRE_INTEGRATION is set but DATABASE_URL/REDIS_URL "
-                            "are not",
-                            strict=True,
-                            run=False,
-                        )
-                    )
-                else:
-                    item.add_marker(
-                        pytest.mark.skip(reason="set DATABASE_URL and REDIS_URL to run")
-                    )
+    tier = [item for item in items if here in Path(str(item.fspath)).parents]
+    for item in tier:
+        item.add_marker(pytest.mark.integration)
+    if not tier or _configured():
+        return
+    if os.environ.get("PYMETRICS_REQUIRE_INTEGRATION"):
+        raise pytest.UsageError(
+            "PYMETRICS_REQUIRE_INTEGRATION is set but DATABASE_URL and REDIS_URL are not: "
+            "the integration tier must run here"
+        )
+    for item in tier:
+        item.add_marker(pytest.mark.skip(reason="set DATABASE_URL and REDIS_URL to run"))
 
 
 def _free_port() -> int:
@@ -161,11 +158,11 @@ def services(django_db_setup: None, django_db_blocker: object) -> Iterator[Servi
                 process.kill()
 
 
-def wait_until(predicate: object, *, timeout: float = 30.0, interval: float = 0.25) -> object:
+def wait_until(predicate: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.25) -> T:
     """Poll ``predicate()`` until it returns something truthy; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()  # type: ignore[operator]
+        value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:

@@ -58,6 +58,12 @@ def browser(monkeypatch):
         )
         yield browser
         browser.close()
+        # ORM calls made while Playwright's loop runs get their own connection (Django's
+        # connections are context-local): close it here, or the test database cannot be
+        # dropped at the end of the session.
+        from django.db import connections
+
+        connections.close_all()
 
 
 def _expected_trials(plan: list[int], burst_points: list[int]) -> pd.DataFrame:

@@ -1,0 +1,845 @@
+"""Performance scenarios behind ``manage.py bench`` (DESIGN.md section 6).
+
+A scenario is a function registered with :func:`scenario` under the name of its
+headline figure; it receives a :class:`BenchContext` (sizes, a scratch organisation,
+a logger) and returns :class:`Figure` values. :func:`run_scenarios` runs them in
+registration order against whatever database Django is configured with and
+deletes everything it made, so the bench can run against a real deployment's
+database without leaving anything behind.
+
+Every scenario also reports the peak resident memory of the process that did the
+work (``<name>_peak_rss_mb``): the server's worker processes for HTTP ingestion
+(``VmHWM`` of each, the largest), the bench process itself for in-process work (its
+``VmHWM``, reset before the timed part where Linux allows it).
+
+The bench's data lives in the organisation ``bench`` (name :data:`BENCH_ORG_NAME`).
+An organisation with that slug and another name belongs to someone else: the bench
+refuses to run rather than touch it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import logging
+import os
+import queue
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from pymetrics.accounts.models import Organization
+from pymetrics.assessments.models import (
+    Assessment,
+    Attempt,
+    AttemptState,
+    Candidate,
+    GameSession,
+    GameSessionSource,
+    GameSessionState,
+)
+from pymetrics.events.models import Event
+from pymetrics.games.registry import get_game
+from pymetrics.play.tokens import session_token_issue
+from pymetrics.scoring.models import MetricSet
+from pymetrics.scoring.services import metric_sets_extract
+
+BENCH_ORG_SLUG = "bench"
+BENCH_ORG_NAME = "Benchmark scratch data (deleted after every bench run)"
+BENCH_GAME = "balloons"
+
+
+class BenchError(RuntimeError):
+    """A scenario could not run, or its result failed verification."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    unit: str
+
+    def line(self) -> str:
+        return f"{self.name} {self.value:.1f} {self.unit}"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each scenario does; ``--quick`` and the full run differ only here."""
+
+    #: game sessions whose bot events are posted through HTTP (~1,000 events each)
+    ingest_sessions: int
+    #: concurrent HTTP clients, each posting its own sessions' batches in order
+    ingest_clients: int
+    #: events per HTTP request (DESIGN.md section 6: 500)
+    ingest_batch: int
+    #: uvicorn worker processes serving the bench (0 = one per CPU core)
+    server_workers: int
+    #: completed game sessions whose metrics are extracted
+    extract_sessions: int
+    #: sessions per metric_sets_extract call, as a batch re-extraction would send
+    extract_batch: int
+    #: distinct bot event streams generated and reused across sessions
+    stream_pool: int
+
+
+QUICK = Sizes(
+    ingest_sessions=200,
+    ingest_clients=8,
+    ingest_batch=500,
+    server_workers=0,
+    extract_sessions=2000,
+    extract_batch=500,
+    stream_pool=24,
+)
+FULL = Sizes(
+    ingest_sessions=600,
+    ingest_clients=8,
+    ingest_batch=500,
+    server_workers=0,
+    extract_sessions=6000,
+    extract_batch=500,
+    stream_pool=64,
+)
+
+
+@dataclass(frozen=True)
+class BenchContext:
+    sizes: Sizes
+    organization: Organization
+    assessment: Assessment
+    log: Callable[[str], None]
+    seed: int = 20240601
+
+
+ScenarioFunction = Callable[[BenchContext], list[Figure]]
+SCENARIOS: dict[str, ScenarioFunction] = {}
+
+
+def scenario(name: str) -> Callable[[ScenarioFunction], ScenarioFunction]:
+    """Register a scenario under the name of its headline figure."""
+
+    def register(function: ScenarioFunction) -> ScenarioFunction:
+        if name in SCENARIOS:
+            raise ValueError(f"scenario {name!r} is registered twice")
+        SCENARIOS[name] = function
+        return function
+
+    return register
+
+
+def run_scenarios(
+    *,
+    sizes: Sizes,
+    names: Sequence[str] | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> list[Figure]:
+    """Run the chosen scenarios (all by default) and return their figures, in order."""
+    chosen = list(SCENARIOS) if names is None else list(names)
+    unknown = [name for name in chosen if name not in SCENARIOS]
+    if unknown:
+        raise BenchError(f"unknown scenario {unknown[0]!r}; known: {', '.join(SCENARIOS)}")
+    figures: list[Figure] = []
+    # httpx logs every request at INFO: thousands of lines that would drown the figures
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    with _bench_database(log), _scratch_organization(log) as organization:
+        assessment = Assessment.objects.create(
+            organization=organization, name="Bench", games=[BENCH_GAME]
+        )
+        context = BenchContext(
+            sizes=sizes, organization=organization, assessment=assessment, log=log
+        )
+        for name in chosen:
+            log(f"running {name}")
+            figures.extend(SCENARIOS[name](context))
+    return figures
+
+
+def figures_as_dict(figures: Sequence[Figure]) -> dict[str, float]:
+    return {figure.name: round(figure.value, 3) for figure in figures}
+
+
+# --- where the bench writes ---------------------------------------------------------
+
+
+@contextmanager
+def _bench_database(log: Callable[[str], None]) -> Iterator[None]:
+    """On a SQLite file, switch to a fresh temporary one for the run; elsewhere do nothing.
+
+    A SQLite file never shrinks after rows are deleted (only a VACUUM that rewrites
+    the whole file does), so benching in the user's file would leave it hundreds of
+    megabytes larger. A new file, migrated in about a second and deleted afterwards,
+    leaves the user's untouched. PostgreSQL reuses the space (see :func:`_vacuum`);
+    an in-memory SQLite database is a test database already.
+    """
+    if connection.vendor != "sqlite" or connection.creation.is_in_memory_db(  # type: ignore[attr-defined]
+        connection.settings_dict["NAME"]
+    ):
+        yield
+        return
+    from django.core.management import call_command
+
+    original = connection.settings_dict["NAME"]
+    with tempfile.TemporaryDirectory(prefix="pymetrics-bench-") as directory:
+        connection.close()
+        connection.settings_dict["NAME"] = str(Path(directory) / "bench.sqlite3")
+        try:
+            log(f"SQLite: benching in a temporary database in {directory}")
+            call_command("migrate", verbosity=0, interactive=False)
+            yield
+        finally:
+            connection.close()
+            connection.settings_dict["NAME"] = original
+
+
+# --- the scratch organisation -------------------------------------------------------
+
+
+@contextmanager
+def _scratch_organization(log: Callable[[str], None]) -> Iterator[Organization]:
+    existing = Organization.objects.filter(slug=BENCH_ORG_SLUG).first()
+    if existing is not None:
+        if existing.name != BENCH_ORG_NAME:
+            raise BenchError(
+                f"an organisation with slug {BENCH_ORG_SLUG!r} ({existing.name!r}) exists and "
+                "was not made by the bench; refusing to write into it"
+            )
+        log("deleting the scratch data of an interrupted bench run")
+        _delete_scratch(existing)
+        _vacuum()
+    organization = Organization.objects.create(slug=BENCH_ORG_SLUG, name=BENCH_ORG_NAME)
+    try:
+        yield organization
+    finally:
+        _delete_scratch(organization)
+        _vacuum()
+
+
+def _delete_scratch(organization: Organization) -> None:
+    """Delete the bench organisation and everything under it, biggest tables first."""
+    sessions = GameSession.objects.filter(attempt__assessment__organization=organization)
+    with transaction.atomic():
+        Event.objects.filter(game_session__in=sessions).delete()
+        MetricSet.objects.filter(game_session__in=sessions).delete()
+        organization.delete()
+
+
+# --- set-up helpers -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Stream:
+    """One bot's session: the game's seeded schedule and the events played on it."""
+
+    seed: int
+    config: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+def _event_streams(context: BenchContext) -> list[_Stream]:
+    """Realistic event streams from the game's bot; session ``i`` replays stream ``i % n``."""
+    game = get_game(BENCH_GAME)
+    rng = np.random.default_rng(context.seed)
+    streams = []
+    for index in range(context.sizes.stream_pool):
+        seed = context.seed + index
+        config = game.make_config(seed)
+        streams.append(_Stream(seed, config, game.play(game.sample_latent(rng), rng, config)))
+    return streams
+
+
+def _create_sessions(
+    context: BenchContext,
+    count: int,
+    streams: Sequence[_Stream],
+    *,
+    state: str,
+    label: str,
+    events_stored: bool = False,
+) -> list[GameSession]:
+    """``count`` candidates with one started attempt and one game session each, in bulk.
+
+    Session ``i`` gets the schedule of ``streams[i % len(streams)]``; with
+    ``events_stored`` its counters say that stream is already stored. Bulk inserts
+    instead of the invite/start services: set-up is not what is measured, and the
+    services' audit-log rows would outlive the scratch organisation.
+    """
+    now = timezone.now()
+    candidates = Candidate.objects.bulk_create(
+        [
+            Candidate(
+                organization=context.organization,
+                external_id=f"bench-{label}-{index:06d}",
+                is_simulated=True,
+                consent_at=now,
+            )
+            for index in range(count)
+        ],
+        batch_size=1000,
+    )
+    attempts = Attempt.objects.bulk_create(
+        [
+            Attempt(
+                candidate=candidate,
+                assessment=context.assessment,
+                state=AttemptState.STARTED,
+                invite_expires_at=now + timedelta(days=1),
+                started_at=now,
+            )
+            for candidate in candidates
+        ],
+        batch_size=1000,
+    )
+    sessions = []
+    for index, attempt in enumerate(attempts):
+        stream = streams[index % len(streams)]
+        stored = len(stream.events) if events_stored else 0
+        sessions.append(
+            GameSession(
+                attempt=attempt,
+                game=BENCH_GAME,
+                position=1,
+                seed=stream.seed,
+                config=stream.config,
+                source=GameSessionSource.SIMULATED,
+                state=state,
+                started_at=now if state != GameSessionState.PENDING else None,
+                completed_at=now if state == GameSessionState.COMPLETED else None,
+                acked_seq=stored,
+                event_count=stored,
+            )
+        )
+    return GameSession.objects.bulk_create(sessions, batch_size=1000)
+
+
+def _load_events(sessions: Sequence[GameSession], streams: Sequence[_Stream]) -> int:
+    """Store session ``i`` with the events of ``streams[i % len(streams)]``; set-up only.
+
+    PostgreSQL gets one COPY fed with text rows formatted once per stream; other
+    databases a plain executemany. Nothing is validated or acknowledged here, which
+    is why this is not an ingestion path.
+    """
+    table = connection.ops.quote_name(Event._meta.db_table)
+    columns = "game_session_id, seq, t, type, data, received_at"
+    now = timezone.now()
+    stored = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            stamp = now.isoformat()
+            tails = [
+                [
+                    "\t".join(
+                        _copy_text(value)
+                        for value in (e["seq"], float(e["t"]), e["type"], json.dumps(e["data"]))
+                    )
+                    + f"\t{stamp}\n"
+                    for e in stream.events
+                ]
+                for stream in streams
+            ]
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for index, game_session in enumerate(sessions):
+                    prefix = f"{game_session.pk}\t"
+                    lines = tails[index % len(tails)]
+                    copy.write("".join([prefix + line for line in lines]))
+                    stored += len(lines)
+        else:
+            sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)"  # noqa: S608
+            received_at = Event._meta.get_field("received_at").get_db_prep_save(now, connection)
+            rows = [
+                [(e["seq"], float(e["t"]), e["type"], json.dumps(e["data"])) for e in stream.events]
+                for stream in streams
+            ]
+            for index, game_session in enumerate(sessions):
+                chunk = [(game_session.pk, *row, received_at) for row in rows[index % len(rows)]]
+                cursor.executemany(sql, chunk)
+                stored += len(chunk)
+    return stored
+
+
+def _copy_text(value: object) -> str:
+    """A value in PostgreSQL's COPY text format."""
+    text = str(value)
+    if any(char in text for char in "\\\t\n\r"):
+        text = (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+_BENCH_TABLES = (Event, MetricSet, GameSession, Attempt, Candidate)
+
+
+def _analyze() -> None:
+    """Refresh planner statistics after a bulk load, as autovacuum would in production."""
+    if connection.vendor == "postgresql":
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in _BENCH_TABLES)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {tables}")
+
+
+def _vacuum() -> None:
+    """Reclaim the rows the bench deleted (PostgreSQL), so runs do not degrade the next.
+
+    Deleted rows stay in the table until a VACUUM; with autovacuum off or slow they
+    would make every later scan, and every later bench run, slower. Skipped inside
+    a transaction (VACUUM cannot run there), as in tests that wrap each test in one.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in _BENCH_TABLES)
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {tables}")
+
+
+# --- peak memory --------------------------------------------------------------------
+
+
+def _status_kib(pid: int | str, field: str) -> int | None:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Start a new peak for this process (Linux >= 4.0); False where unsupported.
+
+    Memory that earlier scenarios freed is first handed back to the system, so the
+    new peak is this scenario's, over what the process really still holds.
+    """
+    gc.collect()
+    with suppress(AttributeError, OSError):
+        ctypes.CDLL(None).malloc_trim(0)  # glibc only
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _own_peak_rss_mb() -> float:
+    peak = _status_kib("self", "VmHWM")
+    if peak is not None:
+        return peak / 1024
+    # ru_maxrss is KiB on Linux, bytes on macOS
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
+
+
+def _process_tree(pid: int) -> list[int]:
+    pids = [pid]
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return pids
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            pids.extend(_process_tree(int(child)))
+    return pids
+
+
+# --- the HTTP server under test -----------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _database_url() -> str:
+    """The URL of the database this process uses (the test database under pytest)."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        credentials = quote(db["USER"] or "", safe="")
+        if db["PASSWORD"]:
+            credentials += ":" + quote(db["PASSWORD"], safe="")
+        host = db["HOST"] or ""  # empty: libpq's default (a local socket), as configured
+        if ":" in host:
+            host = f"[{host}]"
+        port = f":{db['PORT']}" if db["PORT"] else ""
+        url = f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
+        sslmode = (db.get("OPTIONS") or {}).get("sslmode")
+        return url + (f"?sslmode={sslmode}" if sslmode else "")
+    if connection.vendor == "sqlite":
+        return "sqlite:///" + str(Path(str(db["NAME"])).resolve())
+    raise BenchError(f"the bench does not know how to share a {connection.vendor} database")
+
+
+class _Server:
+    """The ASGI app served by uvicorn on a free local port."""
+
+    url: str
+    #: concurrent requests the database behind it can take (None: no limit)
+    max_clients: int | None = None
+
+    def peak_rss_mb(self) -> float:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what stop() left for inspection (the server's log)."""
+
+
+class _SubprocessServer(_Server):
+    """``uvicorn config.asgi:application`` as a child process, as deployed.
+
+    It gets this process's environment, with ``DATABASE_URL`` pointing at the
+    database this process actually uses (the test database under pytest) and the
+    same ``DJANGO_DEBUG``, so both sides read and write the same rows.
+    """
+
+    def __init__(self, workers: int) -> None:
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        environment = dict(os.environ)
+        environment["DATABASE_URL"] = _database_url()
+        environment["DJANGO_DEBUG"] = "1" if settings.DEBUG else "0"
+        environment.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--lifespan",
+            "off",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+        # a file, not a pipe: nobody reads the server's log while it runs
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            command,
+            cwd=settings.BASE_DIR,
+            env=environment,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self._peak_kib = 0
+        try:
+            _wait_healthy(self.url, alive=lambda: self.process.poll() is None)
+        except BenchError as error:
+            self.stop()
+            raise BenchError(f"{error}; its output ends with:\n{self.log_tail()}") from None
+
+    def log_tail(self, size: int = 2000) -> str:
+        self._log.seek(0, os.SEEK_END)
+        self._log.seek(max(0, self._log.tell() - size))
+        return self._log.read().decode(errors="replace")
+
+    def sample_peak(self) -> None:
+        """Remember the largest VmHWM of any server process (call before stopping)."""
+        for pid in _process_tree(self.process.pid):
+            self._peak_kib = max(self._peak_kib, _status_kib(pid, "VmHWM") or 0)
+
+    def peak_rss_mb(self) -> float:
+        self.sample_peak()
+        return self._peak_kib / 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.sample_peak()
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def close(self) -> None:
+        self._log.close()
+
+
+class _ThreadServer(_Server):
+    """uvicorn in a thread of this process: only for in-memory SQLite (tests).
+
+    A child process cannot open another process's in-memory database; a thread can.
+    Such a database is shared between connections in "shared cache" mode, which
+    fails a write that meets another instead of waiting, so clients take turns.
+    """
+
+    max_clients = 1
+
+    def __init__(self) -> None:
+        import uvicorn
+
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(
+            "config.asgi:application",
+            host="127.0.0.1",
+            port=port,
+            lifespan="off",
+            access_log=False,
+            log_level="warning",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="bench-uvicorn", daemon=True)
+        self._thread.start()
+        _wait_healthy(self.url, alive=self._thread.is_alive)
+
+    def peak_rss_mb(self) -> float:
+        return _own_peak_rss_mb()
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=20)
+
+
+def _wait_healthy(url: str, *, alive: Callable[[], bool], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if not alive():
+                raise BenchError("the bench's uvicorn server exited during start-up")
+            try:
+                if client.get(f"{url}/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    raise BenchError(f"the bench's uvicorn server did not answer {url}/healthz in {timeout_s} s")
+
+
+def _start_server(workers: int) -> _Server:
+    if connection.vendor == "sqlite" and connection.creation.is_in_memory_db(  # type: ignore[attr-defined]
+        connection.settings_dict["NAME"]
+    ):
+        return _ThreadServer()
+    return _SubprocessServer(workers)
+
+
+# --- scenarios ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Batch:
+    game_session_id: int
+    body: bytes
+    events: int
+
+
+def _post_batches(
+    url: str, token_by_session: dict[int, str], work: queue.Queue[list[_Batch] | None]
+) -> tuple[int, list[str]]:
+    """One client: post each session's batches in order; (events accepted, errors)."""
+    accepted = 0
+    errors: list[str] = []
+    with httpx.Client(base_url=url, timeout=60.0) as client:
+        while (batches := work.get()) is not None:
+            for batch in batches:
+                response = client.post(
+                    f"/api/v1/play/game-sessions/{batch.game_session_id}/events/",
+                    content=batch.body,
+                    headers={
+                        "Authorization": f"Bearer {token_by_session[batch.game_session_id]}",
+                        "Content-Type": "application/json",
+                    },
+                )
+                if response.status_code != 200:
+                    errors.append(f"{response.status_code} {response.text[:300]}")
+                    break
+                accepted += int(response.json()["accepted"])
+    return accepted, errors
+
+
+def _session_batches(
+    sessions: Sequence[GameSession], streams: Sequence[_Stream], batch_size: int
+) -> dict[int, list[_Batch]]:
+    """Each session's stream as JSON request bodies, encoded before the clock starts."""
+    batches: dict[int, list[_Batch]] = {}
+    for index, game_session in enumerate(sessions):
+        stream = streams[index % len(streams)].events
+        batches[game_session.pk] = [
+            _Batch(
+                game_session_id=game_session.pk,
+                body=json.dumps({"events": stream[start : start + batch_size]}).encode(),
+                events=len(stream[start : start + batch_size]),
+            )
+            for start in range(0, len(stream), batch_size)
+        ]
+    return batches
+
+
+def _run_clients(
+    url: str,
+    token_by_session: dict[int, str],
+    batches_by_session: dict[int, list[_Batch]],
+    clients: int,
+) -> tuple[float, int]:
+    """Post every session's batches from ``clients`` threads; (seconds, events accepted)."""
+    work: queue.Queue[list[_Batch] | None] = queue.Queue()
+    for batches in batches_by_session.values():
+        work.put(batches)
+    for _ in range(clients):
+        work.put(None)
+    results: list[tuple[int, list[str]]] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        try:
+            outcome = _post_batches(url, token_by_session, work)
+        except Exception as error:  # reported below, after every thread finished
+            outcome = (0, [f"{type(error).__name__}: {error}"])
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=client, name=f"bench-client-{i}") for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    errors = [error for _, errs in results for error in errs]
+    if errors:
+        raise BenchError(f"{len(errors)} event batches failed; first: {errors[0]}")
+    return elapsed, sum(accepted for accepted, _ in results)
+
+
+@scenario("ingest_http_events_per_s")
+def ingest_http(context: BenchContext) -> list[Figure]:
+    """Events/s stored through POST .../events/ by concurrent clients, 500 per request.
+
+    Each client thread plays whole sessions (its batches in seq order, as a browser
+    sends them); sessions are handed out from a queue. A short warm-up on separate
+    sessions loads every server worker first. The figure counts stored events only,
+    checked in the database afterwards.
+    """
+    sizes = context.sizes
+    streams = _event_streams(context)
+    workers = sizes.server_workers or (os.cpu_count() or 1)
+    warmup_count = max(2, 2 * workers)
+    warmup = _create_sessions(
+        context, warmup_count, streams, state=GameSessionState.PENDING, label="warm"
+    )
+    sessions = _create_sessions(
+        context, sizes.ingest_sessions, streams, state=GameSessionState.PENDING, label="ingest"
+    )
+    tokens = {gs.pk: session_token_issue(attempt_id=gs.attempt_id) for gs in [*warmup, *sessions]}
+    warmup_batches = {
+        pk: batches[:1]
+        for pk, batches in _session_batches(warmup, streams, sizes.ingest_batch).items()
+    }
+    batches = _session_batches(sessions, streams, sizes.ingest_batch)
+    sent = sum(batch.events for session_batches in batches.values() for batch in session_batches)
+
+    server = _start_server(workers)
+    clients = min(sizes.ingest_clients, server.max_clients or sizes.ingest_clients)
+    try:
+        _run_clients(server.url, tokens, warmup_batches, min(clients, warmup_count))
+        elapsed, accepted = _run_clients(server.url, tokens, batches, clients)
+        peak_mb = server.peak_rss_mb()
+    finally:
+        server.stop()
+        server.close()
+
+    ids = [gs.pk for gs in sessions]
+    stored = Event.objects.filter(game_session_id__in=ids).count()
+    if stored != sent or accepted != sent:
+        raise BenchError(f"sent {sent} events, server accepted {accepted}, database has {stored}")
+    fully_acked = GameSession.objects.filter(pk__in=ids, acked_seq__gt=0).values_list(
+        "pk", "acked_seq"
+    )
+    expected_acked = {
+        gs.pk: len(streams[index % len(streams)].events) for index, gs in enumerate(sessions)
+    }
+    if dict(fully_acked) != expected_acked:
+        raise BenchError("some sessions' acked_seq does not cover every event sent")
+    context.log(
+        f"ingest: {stored} events in {len(ids)} sessions, {elapsed:.2f} s, "
+        f"{clients} clients, {workers} server workers, {connection.vendor}"
+    )
+    name = "ingest_http_events_per_s"
+    return [
+        Figure(name, stored / elapsed, "events/s"),
+        Figure(f"{name}_peak_rss_mb", peak_mb, "MB"),
+    ]
+
+
+@scenario("extract_sessions_per_min")
+def extract_sessions(context: BenchContext) -> list[Figure]:
+    """Completed sessions whose metrics are extracted and stored, events already stored.
+
+    Sessions are extracted ``extract_batch`` at a time through metric_sets_extract,
+    the path a batch re-extraction takes; the figure is sessions/min over all of them.
+    """
+    sizes = context.sizes
+    streams = _event_streams(context)
+    started = time.perf_counter()
+    sessions = _create_sessions(
+        context,
+        sizes.extract_sessions,
+        streams,
+        state=GameSessionState.COMPLETED,
+        label="extract",
+        events_stored=True,
+    )
+    loaded = _load_events(sessions, streams)
+    _analyze()
+    context.log(
+        f"extract: set-up stored {loaded} events for {len(sessions)} sessions "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+    ids = [gs.pk for gs in sessions]
+    memory_reset = _reset_peak_rss()
+    started = time.perf_counter()
+    for start in range(0, len(ids), sizes.extract_batch):
+        metric_sets_extract(game_session_ids=ids[start : start + sizes.extract_batch])
+    elapsed = time.perf_counter() - started
+    peak_mb = _own_peak_rss_mb()
+
+    stored = MetricSet.objects.filter(game_session_id__in=ids).count()
+    scored = GameSession.objects.filter(pk__in=ids, state=GameSessionState.SCORED).count()
+    if stored != len(ids) or scored != len(ids):
+        raise BenchError(f"{len(ids)} sessions extracted, {stored} metric sets, {scored} scored")
+    context.log(
+        f"extract: {len(ids)} sessions in {elapsed:.2f} s, batches of {sizes.extract_batch}"
+        + ("" if memory_reset else " (peak memory includes set-up)")
+    )
+    name = "extract_sessions_per_min"
+    return [
+        Figure(name, len(ids) / elapsed * 60, "sessions/min"),
+        Figure(f"{name}_peak_rss_mb", peak_mb, "MB"),
+    ]

@@ -1,0 +1,100 @@
+"""Liveness, readiness and Prometheus endpoints (DESIGN.md 4.3, "Health")."""
+
+from __future__ import annotations
+
+import pytest
+
+from pymetrics.ops import health
+
+
+def test_healthz_answers_while_the_process_lives(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_readyz_is_ready_when_every_check_passes(client, db):
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["failed"]) == ("ready", [])
+    assert set(body["checks"]) == {"database", "cache", "channel_layer", "broker"}
+    assert all(check["ok"] is True for check in body["checks"].values())
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("failing", ["database", "cache", "channel_layer", "broker"])
+def test_readyz_is_503_naming_the_check_that_failed(client, db, monkeypatch, failing):
+    # given one dependency that does not answer
+    def broken() -> None:
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setitem(health.CHECKS, failing, broken)
+
+    # when readiness is asked
+    response = client.get("/readyz")
+
+    # then the answer is 503 naming it, and the others still report ok
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert (body["status"], body["failed"]) == ("unavailable", [failing])
+    assert body["checks"][failing] == {"ok": False, "error": "ConnectionError: connection refused"}
+    assert [name for name, check in body["checks"].items() if check["ok"]] == [
+        name for name in ("database", "cache", "channel_layer", "broker") if name != failing
+    ]
+
+
+def test_readyz_names_every_failed_check(client, db, monkeypatch):
+    def broken() -> None:
+        raise TimeoutError("no answer in 2 s")
+
+    monkeypatch.setitem(health.CHECKS, "cache", broken)
+    monkeypatch.setitem(health.CHECKS, "broker", broken)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["cache", "broker"]
+
+
+def test_metrics_is_prometheus_text(client, db):
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=")
+    text = response.content.decode()
+    assert "# TYPE pymetrics_events_ingested_total counter" in text
+    assert (
+        "# HELP pymetrics_ingest_batch_seconds Time to validate and store one event batch" in text
+    )
+    assert "# TYPE process_resident_memory_bytes gauge" in text
+
+
+def test_metrics_count_the_events_stored(client, play, make_balloon_events):
+    # given the counters before a batch
+    before = client.get("/metrics").content.decode()
+    events = make_balloon_events([(2, False)])
+
+    # when a 4-event batch is stored, then sent again (all duplicates)
+    assert play.send(events).json()["accepted"] == 4
+    assert play.send(events).json()["duplicates"] == 4
+
+    # then 4 events are counted (duplicates excluded), over 2 timed batches
+    after = client.get("/metrics").content.decode()
+    assert _sample(after, "pymetrics_events_ingested_total") == (
+        _sample(before, "pymetrics_events_ingested_total") + 4
+    )
+    assert _sample(after, "pymetrics_ingest_batch_seconds_count") == (
+        _sample(before, "pymetrics_ingest_batch_seconds_count") + 2
+    )
+
+
+def _sample(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"no sample {name}")

@@ -1,0 +1,137 @@
+"""``simulate`` and ``seed_demo``: bots with known parameters through the whole pipeline.
+
+These run with real commits (transactional_db): scoring is queued with
+``transaction.on_commit``, and the commands read the scores back before they return.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from pymetrics.accounts.models import Membership, User
+from pymetrics.assessments.models import Assessment, Attempt, Candidate, GameSession
+from pymetrics.events.models import Event
+from pymetrics.ops.management.commands.seed_demo import DEMO_ASSESSMENT, DEMO_EMAIL
+from pymetrics.scoring.models import MetricSet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_simulate_reports_that_adjusted_pumps_recovers_risk_propensity(tmp_path, capsys):
+    # when 12 simulated candidates play balloons
+    report_path = tmp_path / "recovery.json"
+    call_command(
+        "simulate",
+        "--candidates",
+        "12",
+        "--games",
+        "balloons",
+        "--seed",
+        "3",
+        "--report",
+        str(report_path),
+    )
+
+    # then the report says adjusted pumps recovers the bots' target pumps
+    report = json.loads(report_path.read_text())
+    assert report["candidates"] == 12
+    assert (report["seed"], report["games"], report["simulated"]) == (3, ["balloons"], True)
+    assert len(report["recovery"]) == 1
+    recovery = report["recovery"][0]
+    assert {key: recovery[key] for key in ("game", "latent", "measure", "n")} == {
+        "game": "balloons",
+        "latent": "target_pumps",
+        "measure": "adjusted_pumps",
+        "n": 12,
+    }
+    assert 0.8 < recovery["spearman"] <= 1.0
+    out = capsys.readouterr().out
+    assert f"spearman={recovery['spearman']} (n=12)" in out
+    assert f"report written to {report_path}" in out
+    # and every simulated candidate went through ingestion and scoring, marked as simulated
+    assert Candidate.objects.count() == 12
+    assert Candidate.objects.filter(is_simulated=True).count() == 12
+    assert set(GameSession.objects.values_list("source", "state")) == {("simulated", "scored")}
+    assert set(Attempt.objects.values_list("state", flat=True)) == {"completed"}
+    assert MetricSet.objects.count() == 12
+    acked = sum(GameSession.objects.values_list("acked_seq", flat=True))
+    assert Event.objects.count() == acked > 12 * 30 * 2
+
+
+def test_simulate_with_the_same_seed_plays_the_same_bots(tmp_path):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+
+    call_command(
+        "simulate", "--candidates", "4", "--seed", "9", "--report", str(first), "--org", "a"
+    )
+    call_command(
+        "simulate", "--candidates", "4", "--seed", "9", "--report", str(second), "--org", "b"
+    )
+
+    # then both runs played the same schedules, scored the same and report the same
+    def run(slug: str) -> list[tuple[str | None, int, dict]]:
+        return sorted(
+            GameSession.objects.filter(attempt__candidate__organization__slug=slug).values_list(
+                "attempt__candidate__external_id", "seed", "metric_sets__values"
+            )
+        )
+
+    assert run("a") == run("b")
+    assert len({seed for _, seed, _ in run("a")}) == 4
+    recovery = [json.loads(path.read_text())["recovery"] for path in (first, second)]
+    assert recovery[0] == recovery[1]
+    assert recovery[0][0]["n"] == 4
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param(["--candidates", "0"], "--candidates must be at least 1", id="no-candidates"),
+        pytest.param(
+            ["--candidates", "2", "--games", "balloons,chess"],
+            "unknown game 'chess'; known games: balloons",
+            id="unknown-game",
+        ),
+    ],
+)
+def test_simulate_refuses_bad_arguments(arguments, message):
+    with pytest.raises(CommandError) as raised:
+        call_command("simulate", *arguments)
+
+    assert str(raised.value) == message
+    assert Candidate.objects.count() == 0
+
+
+def test_seed_demo_is_idempotent_and_prints_the_login_once(capsys):
+    # when the demo is seeded on a fresh database
+    call_command("seed_demo", "--candidates", "3")
+    first = capsys.readouterr().out
+
+    # then the staff login is printed, and it works
+    found = re.search(r"e-mail:\s+(\S+)\n\s+password:\s+(\S+)", first)
+    assert found is not None, first
+    assert found.group(1) == DEMO_EMAIL
+    user = authenticate(username=DEMO_EMAIL, password=found.group(2))
+    assert user is not None
+    assert Membership.objects.get(user=user).role == "owner"
+
+    # when it is run again
+    call_command("seed_demo", "--candidates", "3")
+    second = capsys.readouterr().out
+
+    # then nothing is added and no password is shown
+    assert "password:" not in second
+    assert found.group(2) not in second
+    assert f"Demo data ready. Staff login: {DEMO_EMAIL}" in second
+    assert User.objects.count() == 1
+    assessment = Assessment.objects.get(name=DEMO_ASSESSMENT)
+    assert assessment.organization.slug == "demo"
+    assert Attempt.objects.filter(assessment=assessment).count() == 3
+    assert Candidate.objects.filter(is_simulated=True).count() == 3
+    assert MetricSet.objects.count() == 3
