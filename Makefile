@@ -41,7 +41,7 @@ test: install lint
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy .
+	$(TEST_ENV) $(BIN)/mypy .
 	$(BIN)/lint-imports
 
 fmt: install

@@ -61,7 +61,9 @@ def staff_client(recruiter: User, organization: Organization) -> APIClient:
 @pytest.fixture
 def other_staff_client(other_organization: Organization) -> APIClient:
     user = user_create(
-        email="gina@globex.example", password="another horse battery", organization=other_organization
+        email="gina@globex.example",
+        password="another horse battery",
+        organization=other_organization,
     )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(user=user).plaintext}")

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -497,20 +498,20 @@ def _database_url() -> str:
     raise BenchError(f"the bench does not know how to share a {connection.vendor} database")
 
 
-class _Server:
+class _Server(ABC):
     """The ASGI app served by uvicorn on a free local port."""
 
     url: str
     #: concurrent requests the database behind it can take (None: no limit)
     max_clients: int | None = None
 
-    def peak_rss_mb(self) -> float:
-        raise NotImplementedError
+    @abstractmethod
+    def peak_rss_mb(self) -> float: ...
 
-    def stop(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def stop(self) -> None: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release what stop() left for inspection (the server's log)."""
 
 
