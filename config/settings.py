@@ -152,6 +152,12 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "expire-stale-invitations": {
+        "task": "assessments.expire_stale_invitations",
+        "schedule": 3600.0,
+    },
+}
 
 # --- Security ---
 SESSION_COOKIE_HTTPONLY = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -284,3 +284,22 @@ def game_session_mark_failed(*, game_session_id: int, error: str) -> None:
     GameSession.objects.filter(pk=game_session_id).update(
         state=GameSessionState.FAILED, scoring_error=error[:2000]
     )
+
+
+def attempts_expire_stale(*, now: datetime | None = None) -> int:
+    """Mark invitations nobody started before they expired; returns how many.
+
+    Expiry is also checked whenever a link is used, so this only keeps states (and
+    the staff pages' counts) honest; running it twice changes nothing more.
+    """
+    return Attempt.objects.filter(
+        state=AttemptState.INVITED, invite_expires_at__lt=now or timezone.now()
+    ).update(state=AttemptState.EXPIRED)
+
+
+def game_session_record_client(*, game_session: GameSession, client_info: dict[str, Any]) -> None:
+    """Remember the browser a game is played in (first load only), for quality review."""
+    if game_session.client_info:
+        return
+    GameSession.objects.filter(pk=game_session.pk, client_info={}).update(client_info=client_info)
+    game_session.client_info = client_info

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from pymetrics.assessments.models import Attempt, GameSession, GameSessionState
 from pymetrics.assessments.selectors import attempt_by_invite_token, attempt_is_expired
-from pymetrics.assessments.services import attempt_consent
+from pymetrics.assessments.services import attempt_consent, game_session_record_client
 from pymetrics.common.errors import DomainError
 from pymetrics.games.registry import get_game
 from pymetrics.play.forms import ConsentForm
@@ -165,6 +165,13 @@ def game(request: HttpRequest, invite_token: str, game_session_id: int) -> HttpR
         )
     if game_session.state not in _STATE_FOR_LOBBY:
         return redirect("play:lobby", invite_token=invite_token)
+    game_session_record_client(
+        game_session=game_session,
+        client_info={
+            "user_agent": request.headers.get("User-Agent", "")[:500],
+            "accept_language": request.headers.get("Accept-Language", "")[:100],
+        },
+    )
     definition = get_game(game_session.game)
     return render(
         request,

@@ -221,6 +221,21 @@ def test_the_game_page_embeds_its_configuration(client, consented):
     assert config["config"]["burst_points"] == game_session.config["burst_points"]
 
 
+def test_the_game_page_records_the_browser_on_first_load_only(client, consented):
+    # given a game session opened from one browser
+    client.get(reverse("play:lobby", args=[consented.invite_token]))
+    game_session = GameSession.objects.get(attempt=consented.attempt)
+    url = reverse("play:game", args=[consented.invite_token, game_session.pk])
+    client.get(url, HTTP_USER_AGENT="Firefox/140.0", HTTP_ACCEPT_LANGUAGE="de-CH")
+
+    # when it is reopened from another
+    client.get(url, HTTP_USER_AGENT="Chrome/150.0")
+
+    # then the first browser is what the session remembers
+    game_session.refresh_from_db()
+    assert game_session.client_info == {"user_agent": "Firefox/140.0", "accept_language": "de-CH"}
+
+
 def test_the_game_page_of_a_finished_game_goes_back_to_the_lobby(client, consented):
     client.get(reverse("play:lobby", args=[consented.invite_token]))
     game_session = GameSession.objects.get(attempt=consented.attempt)
