@@ -137,6 +137,24 @@ test('record numbers events from startSeq and times them from start()', () => {
   assert.equal(client.lastSeq, 6);
 });
 
+test('record times an event at `at` (frame or key timestamp), never before the last t', () => {
+  const { client, clock } = makeClient();
+  clock.now = 1000;
+  client.start();
+  clock.now = 1300;
+  // Painted on the frame that began at 1216.7; the key went down at 1290.1.
+  const onset = client.record('stimulus', { trial: 1 }, 1216.7);
+  const response = client.record('response', { trial: 1 }, 1290.1);
+  // A timestamp older than the previous event is clamped so t stays ordered.
+  const late = client.record('trial_end', { trial: 1 }, 1100);
+  const now = client.record('trial_start', { trial: 2 }, Number.NaN);
+
+  assert.equal(onset.t, 216.7);
+  assert.equal(response.t, 290.1);
+  assert.equal(late.t, 290.1);
+  assert.equal(now.t, 300);
+});
+
 test('record starts at seq 1 by default and persists the buffer at once', () => {
   const { client, clock, storage } = makeClient();
   client.start();

@@ -9,6 +9,7 @@ pointed at the test database that pytest-django creates.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -168,3 +169,128 @@ def wait_until(predicate: Callable[[], T], *, timeout: float = 30.0, interval: f
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def _chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        pytest.fail("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    return path
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test
+    # makes between browser steps are ordinary blocking calls, which Django would refuse.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=_chromium_path(),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+        # ORM calls made while Playwright's loop runs get their own connection (Django's
+        # connections are context-local): close it here, or the test database cannot be
+        # dropped at the end of the session.
+        from django.db import connections
+
+        connections.close_all()
+
+
+@dataclass
+class CandidateRun:
+    """A candidate's browser tab inside one game, and the records behind it."""
+
+    page: Any
+    game_key: str
+    attempt_id: int
+    console_errors: list[str]
+
+    def game_session(self) -> Any:
+        """The GameSession the page is playing (created when the game page opened)."""
+        from pymetrics.assessments.models import GameSession
+
+        return GameSession.objects.get(attempt_id=self.attempt_id, game=self.game_key)
+
+    def finish(self, timeout_ms: float = 60_000) -> None:
+        """Wait until the page is back in the lobby, i.e. every event is saved."""
+        self.page.wait_for_selector(
+            "[data-testid=lobby-finish], [data-testid=lobby-start]", timeout=timeout_ms
+        )
+        assert self.console_errors == [], self.console_errors
+
+    def stored_and_expected_metrics(self, timeout: float = 60) -> tuple[dict[str, float], Any]:
+        """The worker's stored metrics and the pure extractor run on the stored events.
+
+        Returns ``(stored values, ExtractionResult of the extractor on the events)``.
+        """
+        from pymetrics.events.selectors import events_frame
+        from pymetrics.games.registry import get_game
+        from pymetrics.scoring.models import MetricSet
+
+        game_session = self.game_session()
+        wait_until(
+            lambda: MetricSet.objects.filter(game_session=game_session).exists(), timeout=timeout
+        )
+        stored = MetricSet.objects.get(game_session=game_session)
+        game = get_game(self.game_key)
+        events = events_frame(game_session_ids=[game_session.pk])
+        result = game.extract(game.events_to_trials(events))
+        return dict(stored.values), result
+
+
+def open_game(
+    services: Services,
+    browser: Any,
+    game_key: str,
+    *,
+    accommodations: dict[str, bool] | None = None,
+    viewport: dict[str, int] | None = None,
+) -> CandidateRun:
+    """Invite a fresh candidate to a one-game assessment and open that game's page.
+
+    The candidate consents and presses Start in the lobby; the page is left on the
+    game's first screen (its instructions). Console errors are collected on the run.
+    """
+    import secrets
+
+    from pymetrics.accounts.services import organization_create
+    from pymetrics.assessments.services import assessment_create, candidate_invite
+
+    suffix = secrets.token_hex(4)
+    organization = organization_create(name=f"Org {suffix}", slug=f"org-{suffix}")
+    assessment = assessment_create(
+        organization=organization,
+        name=f"{game_key} check",
+        games=[game_key],
+    )
+    invitation = candidate_invite(
+        assessment=assessment, name="Robin Bot", email=f"robin-{suffix}@example.org"
+    )
+    page = browser.new_page(viewport=viewport or {"width": 1024, "height": 800})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{services.base_url}/play/{invitation.invite_token}/")
+    page.click("[data-testid=invite-continue]")
+    page.check("#id_consent")
+    for name, wanted in (accommodations or {}).items():
+        if wanted:
+            page.check(f"#id_accommodation_{name}")
+    page.click("[data-testid=consent-submit]")
+    page.click("[data-testid=lobby-start]")
+    return CandidateRun(
+        page=page, game_key=game_key, attempt_id=invitation.attempt.pk, console_errors=errors
+    )

@@ -7,9 +7,6 @@ the balloons bot's plan, so the metrics the worker stores can be predicted exact
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,44 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 STAFF_EMAIL = "rosa@recruiting.example"
 STAFF_PASSWORD = "a long and careful passphrase"
-
-
-def _chromium_path() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(path):
-        pytest.fail("Chromium is not installed (apt-get install chromium); .ci/run installs it")
-    return path
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test
-    # makes between browser steps are ordinary blocking calls, which Django would refuse.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=_chromium_path(),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-        # ORM calls made while Playwright's loop runs get their own connection (Django's
-        # connections are context-local): close it here, or the test database cannot be
-        # dropped at the end of the session.
-        from django.db import connections
-
-        connections.close_all()
 
 
 def _expected_trials(plan: list[int], burst_points: list[int]) -> pd.DataFrame:

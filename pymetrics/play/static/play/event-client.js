@@ -227,8 +227,13 @@
     /**
      * Records one event and returns it. It is persisted at once and sent within
      * flushIntervalMs (or straight away when maxBatch events are waiting).
+     *
+     * `at` (optional) is when the event really happened on the performance.now()
+     * clock: the requestAnimationFrame timestamp of the frame that painted a
+     * stimulus, or a key event's timeStamp. Without it, t is "now". Either way t
+     * never goes below the previous event's t, so the stream stays ordered.
      */
-    record(type, data) {
+    record(type, data, at) {
       if (typeof type !== 'string' || !type) {
         throw new TypeError('event type must be a non-empty string');
       }
@@ -238,7 +243,8 @@
       if (this._t0 === null) {
         this._t0 = this._now() - this._lastT;
       }
-      var t = roundMs(Math.max(this._now() - this._t0, this._lastT));
+      var when = typeof at === 'number' && isFinite(at) ? at : this._now();
+      var t = roundMs(Math.max(when - this._t0, this._lastT));
       this._seq += 1;
       this._lastT = t;
       var event = { seq: this._seq, t: t, type: type, data: data === undefined ? {} : data };

@@ -17,27 +17,13 @@
 
   var registry = (window.PymetricsGames = window.PymetricsGames || {});
 
-  function escapeHtml(value) {
-    return String(value).replace(/[&<>"']/g, function (ch) {
-      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch];
-    });
-  }
+  var Kit = window.PymetricsKit;
+  var escapeHtml = Kit.escapeHtml;
+  var seededInt = Kit.seededInt;
+  var page = Kit.page;
 
   function formatDollars(cents) {
     return '$' + (cents / 100).toFixed(2);
-  }
-
-  /** A small deterministic number from the session seed, so practice is reproducible. */
-  function seededInt(seed, low, high) {
-    var x = (Number(seed) || 0) ^ 0x9e3779b9;
-    x = Math.imul(x ^ (x >>> 16), 0x45d9f3b);
-    x = Math.imul(x ^ (x >>> 16), 0x45d9f3b);
-    x = (x ^ (x >>> 16)) >>> 0;
-    return low + (x % (high - low + 1));
-  }
-
-  function page(title, paragraphs) {
-    return '<div class="game-instructions"><h2>' + title + '</h2>' + paragraphs.join('') + '</div>';
   }
 
   // --- balloons ----------------------------------------------------------------
