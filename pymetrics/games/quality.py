@@ -58,6 +58,13 @@ FLAG_DESCRIPTIONS: Mapping[str, str] = {
 
 #: Share of the game the window may be hidden or blurred before ``focus_lost``.
 FOCUS_LOST_FRACTION = 0.10
+#: ``too_fast``: more than this share of response times below TOO_FAST_RT_MS.
+TOO_FAST_RT_MS = 150.0
+TOO_FAST_FRACTION = 0.10
+#: ``too_uniform``: a coefficient of variation below this (ddof=1), over >= 2 values.
+TOO_UNIFORM_CV = 0.02
+#: ``mostly_omissions``: more than this share of trials needing a response got none.
+MOSTLY_OMISSIONS_FRACTION = 0.30
 
 _OFF_STATES: Mapping[str, str] = {"visibility": "hidden", "focus": "blur"}
 
@@ -149,3 +156,75 @@ def merge_flags(*flag_sets: Mapping[Hashable, list[str]]) -> dict[Hashable, list
         for session, codes in flag_set.items():
             merged.setdefault(session, set()).update(codes)
     return {session: sorted(codes) for session, codes in merged.items()}
+
+
+def response_time_flags(
+    session: pd.Series, rt_ms: pd.Series, needs_response: pd.Series | None = None
+) -> dict[Hashable, list[str]]:
+    """``too_fast``, ``too_uniform`` and ``mostly_omissions`` from a trial table.
+
+    ``rt_ms`` is NaN where no response came. ``needs_response`` marks the trials on
+    which a response was expected (all of them by default; only go trials in the
+    stop-signal task): omissions are counted among those. Every session present in
+    ``session`` gets an entry, empty when nothing is raised.
+    """
+    rt = pd.to_numeric(rt_ms, errors="coerce").astype("float64").reset_index(drop=True)
+    keys = session.reset_index(drop=True)
+    needed = (
+        pd.Series(True, index=rt.index)
+        if needs_response is None
+        else needs_response.reset_index(drop=True).astype(bool)
+    )
+    frame = pd.DataFrame(
+        {
+            "session": keys,
+            "responded": rt.notna(),
+            "fast": rt < TOO_FAST_RT_MS,
+            "needed": needed,
+            "missed": needed & rt.isna(),
+            "rt": rt,
+        }
+    )
+    grouped = frame.groupby("session", sort=True)
+    responses = grouped["responded"].sum()
+    fast_share = grouped["fast"].sum() / responses.where(responses > 0)
+    mean = grouped["rt"].mean()
+    cv = grouped["rt"].std(ddof=1) / mean.where(mean > 0)
+    needed_count = grouped["needed"].sum()
+    omission_share = grouped["missed"].sum() / needed_count.where(needed_count > 0)
+
+    too_fast = (fast_share > TOO_FAST_FRACTION).to_numpy()
+    too_uniform = (cv < TOO_UNIFORM_CV).to_numpy()
+    mostly_omissions = (omission_share > MOSTLY_OMISSIONS_FRACTION).to_numpy()
+    return {
+        key: [
+            code
+            for code, raised in (
+                (MOSTLY_OMISSIONS, omissions),
+                (TOO_FAST, fast),
+                (TOO_UNIFORM, uniform),
+            )
+            if raised
+        ]
+        for key, fast, uniform, omissions in zip(
+            responses.index, too_fast, too_uniform, mostly_omissions, strict=True
+        )
+    }
+
+
+def too_uniform_flags(session: pd.Series, values: pd.Series) -> dict[Hashable, list[str]]:
+    """``too_uniform`` when the coefficient of variation of ``values`` is below 0.02.
+
+    For intervals that are not response times, e.g. the gaps between finger taps.
+    Sessions with fewer than two values cannot be judged and are not flagged.
+    """
+    frame = pd.DataFrame(
+        {
+            "session": session.reset_index(drop=True),
+            "value": pd.to_numeric(values, errors="coerce").reset_index(drop=True),
+        }
+    )
+    grouped = frame.groupby("session", sort=True)["value"]
+    mean = grouped.mean()
+    cv = grouped.std(ddof=1) / mean.where(mean > 0)
+    return {key: [TOO_UNIFORM] if bool(low) else [] for key, low in (cv < TOO_UNIFORM_CV).items()}

@@ -12,7 +12,9 @@ from importlib import import_module
 
 from pymetrics.games.base import Game
 
-_GAME_MODULES: tuple[str, ...] = ("pymetrics.games.balloons",)
+_GAME_MODULES: tuple[str, ...] = (
+    "pymetrics.games.balloons",
+)
 
 
 class UnknownGameError(KeyError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -193,3 +194,38 @@ def test_every_section_3_flag_has_a_recruiter_facing_reason() -> None:
         "timing_unreliable",
     }
     assert all(reason.endswith(".") for reason in FLAG_DESCRIPTIONS.values())
+
+
+def test_response_time_flags_by_hand() -> None:
+    from pymetrics.games.quality import response_time_flags, too_uniform_flags
+
+    # s1: 10 responses, 2 below 150 ms (20% > 10%) -> too_fast; 0 omissions.
+    # s2: 4 go trials needing a response, 2 missed (50% > 30%); one no-go trial without
+    #     a response is not an omission.
+    # s3: identical RTs -> CV 0 -> too_uniform.
+    # s4: one response: CV cannot be computed; 1 of 1 fast (100%) -> too_fast.
+    session = pd.Series(["s1"] * 10 + ["s2"] * 5 + ["s3"] * 3 + ["s4"])
+    rt = pd.Series(
+        [120, 140, 300, 320, 350, 400, 420, 450, 500, 520]
+        + [400, np.nan, 500, np.nan, np.nan]
+        + [400, 400, 400]
+        + [100],
+        dtype="float64",
+    )
+    needs = pd.Series([True] * 10 + [True, True, True, True, False] + [True] * 4)
+
+    flags = response_time_flags(session, rt, needs)
+
+    assert flags == {
+        "s1": ["too_fast"],
+        "s2": ["mostly_omissions"],
+        "s3": ["too_uniform"],
+        "s4": ["too_fast"],
+    }
+    # 25% omissions (1 of 4) is not "over 30%".
+    assert response_time_flags(pd.Series(["a"] * 4), pd.Series([300.0, 310, 290, np.nan])) == {
+        "a": []
+    }
+    # Taps 100 ms apart +-1 ms: CV = 0.0082 -> too_uniform; a single interval is not judged.
+    taps = too_uniform_flags(pd.Series(["x"] * 3 + ["y"]), pd.Series([100.0, 101, 99, 100]))
+    assert taps == {"x": ["too_uniform"], "y": []}
