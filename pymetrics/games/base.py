@@ -145,7 +145,8 @@ class Game:
     play: Callable[..., list[dict[str, Any]]]
     #: ``sample_latent(rng) -> latent dataclass`` for a simulated population.
     sample_latent: Callable[[np.random.Generator], Any]
-    #: latent parameter name -> metric (or ``trait:<name>``) meant to recover it.
+    #: latent parameter name -> metric meant to recover it; a leading ``-`` marks a
+    #: metric expected to fall as the parameter rises (e.g. ``"-hard_choice_rate"``).
     recovery_targets: Mapping[str, str]
     #: ``make_config(seed) -> dict``: the game's seeded schedule for one session.
     make_config: Callable[[int], dict[str, Any]]

@@ -78,6 +78,18 @@ def simulate_candidates(
     return simulated
 
 
+def recovery_measure(measure: str) -> tuple[str, float]:
+    """The metric name and the direction in which it should follow its latent parameter.
+
+    A recovery target ``"-hard_choice_rate"`` means the metric falls as the latent
+    parameter (an effort cost, say) rises; the reported correlation is then the one
+    with the negated metric, so 1.0 is perfect recovery either way.
+    """
+    if measure.startswith("-"):
+        return measure[1:], -1.0
+    return measure, 1.0
+
+
 def parameter_recovery(
     simulated: Sequence[SimulatedCandidate], games: Sequence[str]
 ) -> list[Recovery]:
@@ -92,10 +104,11 @@ def parameter_recovery(
     for key in games:
         definition = get_game(key)
         for latent_name, measure in definition.recovery_targets.items():
+            metric, sign = recovery_measure(measure)
             pairs = [
-                (c.latents[key][latent_name], stored[(c.candidate_id, key)][measure])
+                (c.latents[key][latent_name], sign * stored[(c.candidate_id, key)][metric])
                 for c in simulated
-                if key in c.latents and measure in stored.get((c.candidate_id, key), {})
+                if key in c.latents and metric in stored.get((c.candidate_id, key), {})
             ]
             rho: float | None = None
             if len(pairs) >= 3:

@@ -135,3 +135,10 @@ def test_seed_demo_is_idempotent_and_prints_the_login_once(capsys):
     assert Attempt.objects.filter(assessment=assessment).count() == 3
     assert Candidate.objects.filter(is_simulated=True).count() == 3
     assert MetricSet.objects.count() == 3
+
+
+def test_recovery_measure_reads_the_expected_direction() -> None:
+    from pymetrics.ops.simulation import recovery_measure
+
+    assert recovery_measure("adjusted_pumps") == ("adjusted_pumps", 1.0)
+    assert recovery_measure("-hard_choice_rate") == ("hard_choice_rate", -1.0)

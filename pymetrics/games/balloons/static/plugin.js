@@ -267,12 +267,12 @@ var jsPsychBalloons = (function (jspsych) {
       var refocus = null; // button to focus again when the next balloon starts
 
       // --- helpers -------------------------------------------------------------
-      function emit(type, data) {
+      function emit(type, data, at) {
         if (!record) {
           return;
         }
         try {
-          record(type, data);
+          record(type, data, at);
         } catch (err) {
           // Losing the game because saving failed would be worse than a gap the
           // server can flag; the event client reports its own errors.
@@ -322,7 +322,9 @@ var jsPsychBalloons = (function (jspsych) {
         state.balloon += 1;
         state.pumps = 0;
         state.outcome = null;
-        state.accepting = true;
+        // Input waits for the frame that shows the new balloon, so no pump can be
+        // recorded before the balloon's onset.
+        state.accepting = false;
         root.classList.remove('bart--burst', 'bart--collected');
         balloonBody.classList.remove('bart-balloon--float', 'bart-balloon--pumped');
         burstMark.classList.remove('bart-burst-wrap--pop');
@@ -330,24 +332,37 @@ var jsPsychBalloons = (function (jspsych) {
         balloonBody.hidden = false;
         restartAnimation(balloonBody, 'bart-balloon--enter');
         render();
-        if (refocus && (document.activeElement === null || document.activeElement === document.body)) {
-          // The button was disabled during the pause, which drops focus: give it back
-          // so keyboard and switch users stay where they were.
-          refocus.focus({ preventScroll: true });
-        }
-        refocus = null;
         setStatus(state.balloon === 1
           ? 'Pump to inflate the balloon, or collect the money in it.'
           : (practice ? '' : 'New balloon.'));
-        emit('balloon_start', { balloon: state.balloon });
+        var shown = state.balloon;
+        // The balloon's onset is the frame that paints it (docs/timing.md).
+        window.PymetricsKit.onPaint(function (frameTime) {
+          if (state.finished || state.balloon !== shown) {
+            return;
+          }
+          emit('balloon_start', { balloon: shown }, frameTime);
+          state.accepting = true;
+          render();
+          if (refocus && (document.activeElement === null || document.activeElement === document.body)) {
+            // The button was disabled during the pause, which drops focus: give it back
+            // so keyboard and switch users stay where they were.
+            refocus.focus({ preventScroll: true });
+          }
+          refocus = null;
+        });
       }
 
-      function pump() {
+      function inputTime(event) {
+        return event ? window.PymetricsKit.eventTime(event) : undefined;
+      }
+
+      function pump(event) {
         if (!state.accepting || state.pumps >= maxPumps) {
           return;
         }
         state.pumps += 1;
-        emit('pump', { balloon: state.balloon, pumps: state.pumps });
+        emit('pump', { balloon: state.balloon, pumps: state.pumps }, inputTime(event));
         if (state.pumps === 1 && state.balloon > 1) {
           setStatus('');
         }
@@ -362,7 +377,7 @@ var jsPsychBalloons = (function (jspsych) {
         }
       }
 
-      function collect() {
+      function collect(event) {
         if (!state.accepting) {
           return;
         }
@@ -371,7 +386,7 @@ var jsPsychBalloons = (function (jspsych) {
         state.totalCents += bankCents;
         state.outcome = 'collect';
         state.pumpsPerBalloon.push(state.pumps);
-        emit('collect', { balloon: state.balloon, pumps: state.pumps });
+        emit('collect', { balloon: state.balloon, pumps: state.pumps }, inputTime(event));
         root.classList.add('bart--collected');
         restartAnimation(balloonBody, 'bart-balloon--float');
         restartAnimation(totalValue, 'bart-figure__value--grew');
@@ -484,9 +499,9 @@ var jsPsychBalloons = (function (jspsych) {
         if (!continueButton.hidden) {
           finish();
         } else if (space) {
-          pump();
+          pump(event);
         } else {
-          collect();
+          collect(event);
         }
       }
 
