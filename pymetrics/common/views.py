@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 
 from pymetrics.common.api import json_or_page
 
@@ -25,3 +26,8 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
     return json_or_page(
         request, 500, "server_error", "Something went wrong on our side; it has been logged."
     )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on their own; point them at the site's icon."""
+    return HttpResponsePermanentRedirect(static("common/favicon.svg"))

@@ -90,7 +90,8 @@ def test_assessment_create_stores_the_games_in_order_and_audits(organization, re
         pytest.param(
             "X",
             ["balloons", "tetris"],
-            "unknown game 'tetris'; known games: balloons",
+            "unknown game 'tetris'; known games: "
+            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard",
             {"games": ["unknown game 'tetris'"]},
             id="unknown-game",
         ),

@@ -17,6 +17,7 @@ from django.core.management.base import CommandError
 from pymetrics.accounts.models import Membership, User
 from pymetrics.assessments.models import Assessment, Attempt, Candidate, GameSession
 from pymetrics.events.models import Event
+from pymetrics.games.registry import game_keys
 from pymetrics.ops.management.commands.seed_demo import DEMO_ASSESSMENT, DEMO_EMAIL
 from pymetrics.scoring.models import MetricSet
 
@@ -83,7 +84,8 @@ def test_simulate_with_the_same_seed_plays_the_same_bots(tmp_path):
         )
 
     assert run("a") == run("b")
-    assert len({seed for _, seed, _ in run("a")}) == 4
+    # one seed per game session: every game of every candidate has its own schedule
+    assert len({seed for _, seed, _ in run("a")}) == 4 * len(game_keys())
     recovery = [json.loads(path.read_text())["recovery"] for path in (first, second)]
     assert recovery[0] == recovery[1]
     assert recovery[0][0]["n"] == 4
@@ -95,7 +97,8 @@ def test_simulate_with_the_same_seed_plays_the_same_bots(tmp_path):
         pytest.param(["--candidates", "0"], "--candidates must be at least 1", id="no-candidates"),
         pytest.param(
             ["--candidates", "2", "--games", "balloons,chess"],
-            "unknown game 'chess'; known games: balloons",
+            "unknown game 'chess'; known games: "
+            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard",
             id="unknown-game",
         ),
     ],
@@ -134,7 +137,7 @@ def test_seed_demo_is_idempotent_and_prints_the_login_once(capsys):
     assert assessment.organization.slug == "demo"
     assert Attempt.objects.filter(assessment=assessment).count() == 3
     assert Candidate.objects.filter(is_simulated=True).count() == 3
-    assert MetricSet.objects.count() == 3
+    assert MetricSet.objects.count() == 3 * len(game_keys())  # every game of the battery
 
 
 def test_recovery_measure_reads_the_expected_direction() -> None:

@@ -257,7 +257,10 @@ def test_import_trials_refuses_an_unknown_game(tmp_path, db, capsys):
         call_command("import_trials", str(path), "--game", "chess")
 
     assert exited.value.code == 1
-    assert capsys.readouterr().err == f"{path}: unknown game 'chess'; known games: balloons\n"
+    assert (
+        capsys.readouterr().err == f"{path}: unknown game 'chess'; known games: "
+        "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard\n"
+    )
     assert _row_counts() == (0, 0, 0, 0)
 
 
@@ -363,7 +366,12 @@ def test_export_uses_the_candidate_id_without_an_external_id(
     ("arguments", "message"),
     [
         pytest.param(["--org", "nobody"], "no organisation with slug 'nobody'", id="org"),
-        pytest.param(["--game", "chess"], "unknown game 'chess'; known games: balloons", id="game"),
+        pytest.param(
+            ["--game", "chess"],
+            "unknown game 'chess'; known games: "
+            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard",
+            id="game",
+        ),
     ],
 )
 def test_export_metrics_refuses_unknown_names(imported, arguments, message):

@@ -73,7 +73,8 @@ def test_create_an_assessment(staff_client, organization, recruiter):
     [
         pytest.param(
             {"name": "Chess club", "games": ["chess"]},
-            "unknown game 'chess'; known games: balloons",
+            "unknown game 'chess'; known games: "
+            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard",
             {"games": ["unknown game 'chess'"]},
             id="unknown-game",
         ),
