@@ -258,6 +258,7 @@ def open_game(
     *,
     accommodations: dict[str, bool] | None = None,
     viewport: dict[str, int] | None = None,
+    has_touch: bool = False,
 ) -> CandidateRun:
     """Invite a fresh candidate to a one-game assessment and open that game's page.
 
@@ -279,7 +280,9 @@ def open_game(
     invitation = candidate_invite(
         assessment=assessment, name="Robin Bot", email=f"robin-{suffix}@example.org"
     )
-    page = browser.new_page(viewport=viewport or {"width": 1024, "height": 800})
+    page = browser.new_page(
+        viewport=viewport or {"width": 1024, "height": 800}, has_touch=has_touch
+    )
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
