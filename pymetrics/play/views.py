@@ -87,6 +87,9 @@ def invite(request: HttpRequest, invite_token: str) -> HttpResponse:
             "games": games,
             "total_minutes": round(sum(g["estimated_minutes"] for g in games)),
             "consent_url": reverse("play:consent", args=[invite_token]),
+            # A candidate coming back from the link goes straight to their games.
+            "returning": attempt.candidate.consent_at is not None,
+            "lobby_url": reverse("play:lobby", args=[invite_token]),
         },
     )
 

@@ -56,6 +56,24 @@ def test_the_invite_page_names_the_assessment(client, invitation):
     )
 
 
+def test_the_invite_link_asks_a_new_candidate_for_consent(client, invitation):
+    html = client.get(reverse("play:invite", args=[invitation.invite_token])).content.decode()
+
+    consent_url = reverse("play:consent", args=[invitation.invite_token])
+    assert f'href="{consent_url}" data-testid="invite-continue">Continue</a>' in html
+    assert "invite-returning" not in html
+
+
+def test_the_invite_link_takes_a_returning_candidate_back_to_their_games(client, consented):
+    html = client.get(reverse("play:invite", args=[consented.invite_token])).content.decode()
+
+    lobby_url = reverse("play:lobby", args=[consented.invite_token])
+    assert (
+        f'href="{lobby_url}" data-testid="invite-continue">Continue where you stopped</a>' in html
+    )
+    assert 'data-testid="invite-returning"' in html
+
+
 @pytest.mark.parametrize(
     "url_name",
     ["play:invite", "play:consent", "play:lobby", "play:thanks"],
