@@ -14,6 +14,12 @@ from pymetrics.games.base import Game
 
 _GAME_MODULES: tuple[str, ...] = (
     "pymetrics.games.balloons",
+    "pymetrics.games.cards",
+    "pymetrics.games.stop",
+    "pymetrics.games.arrows",
+    "pymetrics.games.digits",
+    "pymetrics.games.keypresses",
+    "pymetrics.games.easy_or_hard",
 )
 
 

@@ -59,14 +59,13 @@ from pymetrics.assessments.models import (
     GameSessionState,
 )
 from pymetrics.events.models import Event
-from pymetrics.games.registry import get_game
+from pymetrics.games.registry import all_games, game_keys
 from pymetrics.play.tokens import session_token_issue
 from pymetrics.scoring.models import MetricSet
 from pymetrics.scoring.services import metric_sets_extract
 
 BENCH_ORG_SLUG = "bench"
 BENCH_ORG_NAME = "Benchmark scratch data (deleted after every bench run)"
-BENCH_GAME = "balloons"
 
 
 class BenchError(RuntimeError):
@@ -164,7 +163,7 @@ def run_scenarios(
     logging.getLogger("httpx").setLevel(logging.WARNING)
     with _bench_database(log), _scratch_organization(log) as organization:
         assessment = Assessment.objects.create(
-            organization=organization, name="Bench", games=[BENCH_GAME]
+            organization=organization, name="Bench", games=game_keys()
         )
         context = BenchContext(
             sizes=sizes, organization=organization, assessment=assessment, log=log
@@ -249,22 +248,29 @@ def _delete_scratch(organization: Organization) -> None:
 
 @dataclass(frozen=True)
 class _Stream:
-    """One bot's session: the game's seeded schedule and the events played on it."""
+    """One bot's session: the game, its seeded schedule and the events played on it."""
 
+    game: str
     seed: int
     config: dict[str, Any]
     events: list[dict[str, Any]]
 
 
 def _event_streams(context: BenchContext) -> list[_Stream]:
-    """Realistic event streams from the game's bot; session ``i`` replays stream ``i % n``."""
-    game = get_game(BENCH_GAME)
+    """Realistic event streams from the games' bots; session ``i`` replays stream ``i % n``.
+
+    Stream ``k`` is a player of game ``k % (number of games)``, so the sessions are a
+    mix of the whole battery, as in a real assessment.
+    """
+    games = all_games()
     rng = np.random.default_rng(context.seed)
     streams = []
     for index in range(context.sizes.stream_pool):
+        game = games[index % len(games)]
         seed = context.seed + index
         config = game.make_config(seed)
-        streams.append(_Stream(seed, config, game.play(game.sample_latent(rng), rng, config)))
+        events = game.play(game.sample_latent(rng), rng, config)
+        streams.append(_Stream(game.key, seed, config, events))
     return streams
 
 
@@ -317,7 +323,7 @@ def _create_sessions(
         sessions.append(
             GameSession(
                 attempt=attempt,
-                game=BENCH_GAME,
+                game=stream.game,
                 position=1,
                 seed=stream.seed,
                 config=stream.config,

@@ -121,5 +121,8 @@ def trials_import(
             details={"game": game.key, "participants": len(participants), "file": source_name},
         )
     return ImportSummary(
-        assessment_id=assessment.pk, participants=len(participants), trials=len(trials)
+        assessment_id=assessment.pk,
+        participants=len(participants),
+        # Some games' tables hold more than one row per trial (finger tapping: a row per tap).
+        trials=len(trials[["session", "trial"]].drop_duplicates()),
     )

@@ -206,10 +206,12 @@ def test_response_time_flags_by_hand() -> None:
     # s4: one response: CV cannot be computed; 1 of 1 fast (100%) -> too_fast.
     session = pd.Series(["s1"] * 10 + ["s2"] * 5 + ["s3"] * 3 + ["s4"])
     rt = pd.Series(
-        [120, 140, 300, 320, 350, 400, 420, 450, 500, 520]
-        + [400, np.nan, 500, np.nan, np.nan]
-        + [400, 400, 400]
-        + [100],
+        [
+            *[120, 140, 300, 320, 350, 400, 420, 450, 500, 520],
+            *[400, np.nan, 500, np.nan, np.nan],
+            *[400, 400, 400],
+            100,
+        ],
         dtype="float64",
     )
     needs = pd.Series([True] * 10 + [True, True, True, True, False] + [True] * 4)

@@ -40,9 +40,12 @@ def test_the_sample_imports_with_the_extractor_s_metrics_and_exports(key, db, ca
 
     call_command("import_trials", str(path), "--game", key)
 
-    stored = dict(
-        MetricSet.objects.values_list("game_session__attempt__candidate__external_id", "values")
-    )
+    stored = {
+        str(external_id): values
+        for external_id, values in MetricSet.objects.values_list(
+            "game_session__attempt__candidate__external_id", "values"
+        )
+    }
     participants = sorted(str(p) for p in expected.metrics.index)
     assert sorted(stored) == participants
     for participant in participants:

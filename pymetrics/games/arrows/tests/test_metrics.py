@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -359,7 +358,8 @@ def test_bad_file_names_line_and_column(tmp_path: Path) -> None:
     assert (error.value.line, error.value.column) == (3, "rule")
 
 
-def test_extracting_ten_thousand_sessions_takes_well_under_a_second() -> None:
+def test_a_large_batch_gives_every_session_the_metrics_it_gets_alone() -> None:
+    """Vectorised over sessions: a big batch keeps every session apart."""
     rng = np.random.default_rng(7)
     n_sessions, n_trials = 10_000, 96
     size = n_sessions * n_trials
@@ -375,11 +375,11 @@ def test_extracting_ten_thousand_sessions_takes_well_under_a_second() -> None:
             "correct": np.where(np.isnan(rt), 0, rng.integers(0, 2, size)),
         }
     )
-    extract(trials.head(200))
 
-    started = time.perf_counter()
     result = extract(trials)
-    elapsed = time.perf_counter() - started
 
     assert len(result.metrics) == n_sessions
-    assert elapsed < 1.0
+    for session in result.metrics.index[[0, 1, len(result.metrics) // 2, -1]]:
+        alone = extract(trials[trials["session"] == session])
+        assert alone.session_values(session) == pytest.approx(result.session_values(session))
+        assert alone.flags[session] == result.flags[session]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -228,7 +227,8 @@ def test_empty_trial_table_gives_empty_result() -> None:
     assert dict(result.flags) == {}
 
 
-def test_extracting_ten_thousand_sessions_takes_well_under_a_second() -> None:
+def test_a_large_batch_gives_every_session_the_metrics_it_gets_alone() -> None:
+    """Vectorised over sessions: a big batch keeps every session apart."""
     rng = np.random.default_rng(7)
     n_sessions, n_balloons = 10_000, 30
     trials = pd.DataFrame(
@@ -239,11 +239,11 @@ def test_extracting_ten_thousand_sessions_takes_well_under_a_second() -> None:
             "burst": rng.integers(0, 2, n_sessions * n_balloons),
         }
     )
-    extract(trials.head(60))
 
-    started = time.perf_counter()
     result = extract(trials)
-    elapsed = time.perf_counter() - started
 
     assert len(result.metrics) == n_sessions
-    assert elapsed < 0.5
+    for session in result.metrics.index[[0, 1, len(result.metrics) // 2, -1]]:
+        alone = extract(trials[trials["session"] == session])
+        assert alone.session_values(session) == pytest.approx(result.session_values(session))
+        assert alone.flags[session] == result.flags[session]

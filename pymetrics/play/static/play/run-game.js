@@ -109,8 +109,8 @@
         cents_per_pump: cents,
         max_pumps: maxPumps,
         accommodation: accommodation,
-        record: function (type, data) {
-          client.record(type, data);
+        record: function (type, data, at) {
+          client.record(type, data, at);
         },
         on_start: function () {
           // t = 0 at the first real balloon; visibility and focus are watched from here.
