@@ -81,30 +81,37 @@ def assessment_create_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _candidate_rows(attempts: list[Any], games: list[str]) -> list[dict[str, Any]]:
+def _candidate_rows(attempts: list[Any], games: list[str], shown: str) -> list[dict[str, Any]]:
+    """Each candidate's progress through every game, and the metrics of the game shown."""
+    metric_names = [m.name for m in get_game(shown).metrics]
     rows = []
     for attempt in attempts:
         sessions = {gs.game: gs for gs in attempt.game_sessions.all()}
-        per_game = []
-        for key in games:
-            game_session = sessions.get(key)
-            metric_set = latest_metric_set(game_session) if game_session else None
-            metric_names = [m.name for m in get_game(key).metrics]
-            per_game.append(
-                {
-                    "game": key,
-                    "state": game_session.get_state_display() if game_session else "Not started",
-                    "state_code": game_session.state if game_session else "pending",
-                    "values": [
-                        metric_set.values.get(name) if metric_set else None for name in metric_names
-                    ],
-                    "flags": [
-                        {"code": code, "reason": FLAG_DESCRIPTIONS.get(code, code)}
-                        for code in (metric_set.quality_flags if metric_set else [])
-                    ],
-                }
-            )
-        rows.append({"attempt": attempt, "candidate": attempt.candidate, "games": per_game})
+        progress = [
+            {
+                "game": key,
+                "title": get_game(key).title,
+                "state": sessions[key].get_state_display() if key in sessions else "Not started",
+                "state_code": sessions[key].state if key in sessions else "pending",
+            }
+            for key in games
+        ]
+        game_session = sessions.get(shown)
+        metric_set = latest_metric_set(game_session) if game_session else None
+        rows.append(
+            {
+                "attempt": attempt,
+                "candidate": attempt.candidate,
+                "progress": progress,
+                "values": [
+                    metric_set.values.get(name) if metric_set else None for name in metric_names
+                ],
+                "flags": [
+                    {"code": code, "reason": FLAG_DESCRIPTIONS.get(code, code)}
+                    for code in (metric_set.quality_flags if metric_set else [])
+                ],
+            }
+        )
     return rows
 
 
@@ -140,6 +147,10 @@ def assessment_detail_view(request: HttpRequest, assessment_id: int) -> HttpResp
         request.GET.get("page")
     )
     games = [get_game(key) for key in assessment.games]
+    # One game's metrics at a time: a battery has dozens of metrics in all.
+    shown = request.GET.get("game")
+    if shown not in assessment.games:
+        shown = assessment.games[0]
     audit_log_record(
         actor=actor,
         action="assessment.candidates.read",
@@ -153,9 +164,10 @@ def assessment_detail_view(request: HttpRequest, assessment_id: int) -> HttpResp
         {
             "organization": actor.organization,
             "assessment": assessment,
-            "games": [{"key": g.key, "title": g.title, "metrics": list(g.metrics)} for g in games],
+            "games": [{"key": g.key, "title": g.title} for g in games],
+            "shown_game": get_game(shown),
             "page": page,
-            "rows": _candidate_rows(list(page.object_list), assessment.games),
+            "rows": _candidate_rows(list(page.object_list), assessment.games, shown),
             "invite_form": invite_form,
             "last_invite": request.session.pop("last_invite", None),
         },

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from pymetrics.accounts.models import AuditLog
 from pymetrics.assessments.models import Assessment, Attempt, Candidate
-from pymetrics.assessments.services import assessment_create, hash_invite_token
+from pymetrics.assessments.services import assessment_create, candidate_invite, hash_invite_token
 
 PASSWORD = "correct horse battery"  # the recruiter fixture's password
 
@@ -216,14 +216,16 @@ def test_the_assessment_page_lists_candidates_with_their_metrics_once_scored(
     # then the scored candidate's metrics are shown in the game's metric order
     assert response.status_code == 200
     rows = {row["candidate"].participant: row for row in response.context["rows"]}
-    scored = rows["cand-001"]["games"][0]
-    assert (scored["state_code"], scored["flags"]) == ("scored", [])
+    scored = rows["cand-001"]
+    assert [(g["game"], g["state_code"]) for g in scored["progress"]] == [("balloons", "scored")]
+    assert scored["flags"] == []
     assert scored["values"] == [1.5, 5 / 3, 1.0, 15.0, 1.5, None, None]
     html = response.content.decode()
     assert _row_cells(html, "cand-001") == ["1.50", "1.67", "1", "15", "1.50", "—", "—"]
     assert "Cara Candidate" in html
     # and the invited one has no values yet
-    assert rows["cand-002"]["games"][0]["values"] == [None] * 7
+    assert rows["cand-002"]["values"] == [None] * 7
+    assert rows["cand-002"]["progress"][0]["state_code"] == "pending"
     assert _row_cells(html, "cand-002") == ["—"] * 7
     # and the read is audited, naming the candidates shown
     audit = AuditLog.objects.get(action="assessment.candidates.read")
@@ -231,6 +233,31 @@ def test_the_assessment_page_lists_candidates_with_their_metrics_once_scored(
     assert sorted(audit.details["candidates"]) == sorted(
         row["candidate"].pk for row in response.context["rows"]
     )
+
+
+def test_a_battery_shows_every_game_s_progress_and_one_game_s_metrics(staff_browser, organization):
+    battery = assessment_create(
+        organization=organization, name="Battery", games=["balloons", "cards", "digits"]
+    )
+    candidate_invite(assessment=battery, email="eve@example.org", external_id="cand-009")
+    url = reverse("staff:assessment-detail", args=[battery.pk])
+
+    first = staff_browser.get(url)
+    chosen = staff_browser.get(url, {"game": "digits"})
+    unknown = staff_browser.get(url, {"game": "chess"})
+
+    # every game's state is listed; the metrics are those of the game chosen (first by default)
+    row = first.context["rows"][0]
+    assert [g["game"] for g in row["progress"]] == ["balloons", "cards", "digits"]
+    assert {g["state_code"] for g in row["progress"]} == {"pending"}
+    assert first.context["shown_game"].key == "balloons"
+    assert chosen.context["shown_game"].key == "digits"
+    assert chosen.context["rows"][0]["values"] == [None, None, None]
+    assert unknown.context["shown_game"].key == "balloons"
+    html = chosen.content.decode()
+    assert '<a class="tabs__tab" href="?game=digits" aria-current="page">Digits</a>' in html
+    assert ">forward_span</th>" in html
+    assert ">adjusted_pumps</th>" not in html
 
 
 def test_another_organisations_assessment_is_a_404_page(staff_browser, other_organization):
