@@ -1,0 +1,77 @@
+'use strict';
+// Tests of pymetrics/play/static/play/game-kit.js: the parts every game plugin relies
+// on for timing and reproducibility, run under node without a DOM.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+
+const Kit = require(path.join(__dirname, '..', 'pymetrics', 'play', 'static', 'play', 'game-kit.js'));
+
+test('onPaint passes the frame timestamp from requestAnimationFrame', () => {
+  const frames = [];
+  globalThis.requestAnimationFrame = (callback) => frames.push(callback);
+  try {
+    const seen = [];
+    Kit.onPaint((ts) => seen.push(ts));
+    assert.deepEqual(seen, []); // nothing before the frame
+    frames[0](1234.5);
+    assert.deepEqual(seen, [1234.5]);
+  } finally {
+    delete globalThis.requestAnimationFrame;
+  }
+});
+
+test('onPaint without requestAnimationFrame calls back at once with the current time', () => {
+  const before = performance.now();
+  let seen = null;
+  Kit.onPaint((ts) => {
+    seen = ts;
+  });
+  assert.ok(seen >= before && seen <= performance.now());
+});
+
+test('eventTime keeps a high-resolution timeStamp and replaces an epoch one', () => {
+  const now = performance.now();
+  assert.equal(Kit.eventTime({ timeStamp: now - 5 }), now - 5);
+  // Old engines gave epoch milliseconds: far beyond performance.now(), so not used.
+  const replaced = Kit.eventTime({ timeStamp: Date.now() });
+  assert.ok(replaced >= now && replaced <= performance.now());
+  const missing = Kit.eventTime({});
+  assert.ok(missing >= now);
+});
+
+test('accommodations double the time factor only under extended time', () => {
+  assert.deepEqual(Kit.accommodations({}), {
+    reducedMotion: false,
+    colourSafe: false,
+    extendedTime: false,
+    timeFactor: 1,
+  });
+  assert.deepEqual(Kit.accommodations({ extended_time: true, colour_safe: true, reduced_motion: true }), {
+    reducedMotion: true,
+    colourSafe: true,
+    extendedTime: true,
+    timeFactor: 2,
+  });
+  assert.equal(Kit.rootClass('igt', { colourSafe: true, reducedMotion: false }), 'igt igt--colour-safe');
+});
+
+test('seededRandom and seededInt are reproducible for a seed and differ between seeds', () => {
+  const a = Kit.seededRandom(42);
+  const b = Kit.seededRandom(42);
+  const c = Kit.seededRandom(43);
+  const first = [a(), a(), a()];
+  assert.deepEqual([b(), b(), b()], first);
+  assert.notDeepEqual([c(), c(), c()], first);
+  assert.ok(first.every((x) => x >= 0 && x < 1));
+  assert.equal(Kit.seededInt(7, 6, 16), Kit.seededInt(7, 6, 16));
+  for (let seed = 0; seed < 200; seed++) {
+    const value = Kit.seededInt(seed, 6, 16);
+    assert.ok(Number.isInteger(value) && value >= 6 && value <= 16);
+  }
+});
+
+test('escapeHtml escapes the five HTML-special characters', () => {
+  assert.equal(Kit.escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+});
