@@ -21,6 +21,7 @@ a ``trial`` column (1-based order within the session) and the game's own columns
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -199,6 +200,48 @@ def require_int(
         raise EventDataError(key, f"must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise EventDataError(key, f"must be <= {maximum}, got {value}")
+    return value
+
+
+def require_number(data: Mapping[str, Any], key: str, *, minimum: float, maximum: float) -> float:
+    """The finite number at ``data[key]`` within bounds, or EventDataError naming ``key``.
+
+    JSON has one number type, so an integral ``rt_ms`` (``812``) is as good as
+    ``812.0``; booleans, strings, NaN and infinities are refused (no clock makes them).
+    """
+    if key not in data:
+        raise EventDataError(key, "is required")
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EventDataError(key, f"must be a number, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise EventDataError(key, "must be a finite number")
+    if number < minimum:
+        raise EventDataError(key, f"must be >= {minimum:g}, got {number:g}")
+    if number > maximum:
+        raise EventDataError(key, f"must be <= {maximum:g}, got {number:g}")
+    return number
+
+
+def require_bool(data: Mapping[str, Any], key: str) -> bool:
+    """The JSON boolean at ``data[key]``; 0 and 1 are refused, they are not booleans."""
+    if key not in data:
+        raise EventDataError(key, "is required")
+    value = data[key]
+    if not isinstance(value, bool):
+        raise EventDataError(key, f"must be true or false, got {type(value).__name__}")
+    return value
+
+
+def require_choice(data: Mapping[str, Any], key: str, choices: Iterable[str]) -> str:
+    """The string at ``data[key]``, one of ``choices``, or EventDataError naming ``key``."""
+    if key not in data:
+        raise EventDataError(key, "is required")
+    value = data[key]
+    allowed = tuple(choices)
+    if not isinstance(value, str) or value not in allowed:
+        raise EventDataError(key, f"must be one of {', '.join(allowed)}, got {value!r}")
     return value
 
 

@@ -148,9 +148,8 @@ def assessment_detail_view(request: HttpRequest, assessment_id: int) -> HttpResp
     )
     games = [get_game(key) for key in assessment.games]
     # One game's metrics at a time: a battery has dozens of metrics in all.
-    shown = request.GET.get("game")
-    if shown not in assessment.games:
-        shown = assessment.games[0]
+    requested = request.GET.get("game", "")
+    shown = requested if requested in assessment.games else assessment.games[0]
     audit_log_record(
         actor=actor,
         action="assessment.candidates.read",

@@ -32,7 +32,6 @@ the timestamp of the frame that painted the arrows), in milliseconds.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -47,7 +46,10 @@ from pymetrics.games.base import (
     Metric,
     parse_binary_column,
     reject_unknown_keys,
+    require_bool,
+    require_choice,
     require_int,
+    require_number,
 )
 
 KEY = "arrows"
@@ -96,40 +98,6 @@ def arrows_display(congruent: bool, centre: str) -> str:
 # --- event validators -------------------------------------------------------------
 
 
-def require_number(data: Mapping[str, Any], key: str, *, minimum: float, maximum: float) -> float:
-    """A finite number (int or float, not bool) within bounds, or EventDataError."""
-    if key not in data:
-        raise EventDataError(key, "is required")
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EventDataError(key, f"must be a number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise EventDataError(key, "must be a finite number")
-    if value < minimum:
-        raise EventDataError(key, f"must be >= {minimum:g}, got {value}")
-    if value > maximum:
-        raise EventDataError(key, f"must be <= {maximum:g}, got {value}")
-    return float(value)
-
-
-def _require_bool(data: Mapping[str, Any], key: str) -> bool:
-    if key not in data:
-        raise EventDataError(key, "is required")
-    value = data[key]
-    if not isinstance(value, bool):
-        raise EventDataError(key, f"must be true or false, got {type(value).__name__}")
-    return value
-
-
-def _require_choice(data: Mapping[str, Any], key: str, choices: tuple[str, ...]) -> str:
-    if key not in data:
-        raise EventDataError(key, "is required")
-    value = data[key]
-    if not isinstance(value, str) or value not in choices:
-        raise EventDataError(key, f"must be one of {', '.join(map(repr, choices))}")
-    return value
-
-
 def _event_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> int:
     """Check the shape shared by every arrows event and return its trial number."""
     if not isinstance(data, Mapping):
@@ -140,9 +108,9 @@ def _event_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> int:
 
 def _display_fields(data: Mapping[str, Any]) -> tuple[bool, str, str]:
     return (
-        _require_bool(data, "congruent"),
-        _require_choice(data, "rule", RULES),
-        _require_choice(data, "centre", DIRECTIONS),
+        require_bool(data, "congruent"),
+        require_choice(data, "rule", RULES),
+        require_choice(data, "centre", DIRECTIONS),
     )
 
 
@@ -160,7 +128,7 @@ def validate_stimulus(data: Mapping[str, Any]) -> None:
 def validate_response(data: Mapping[str, Any]) -> None:
     """The first answer of a trial, with its in-browser reaction time."""
     _event_fields(data, ("trial", "key", "rt_ms"))
-    _require_choice(data, "key", DIRECTIONS)
+    require_choice(data, "key", DIRECTIONS)
     require_number(data, "rt_ms", minimum=0.0, maximum=MAX_RT_MS)
 
 
@@ -184,7 +152,7 @@ def validate_trial_end(data: Mapping[str, Any]) -> None:
         if correct:
             raise EventDataError("correct", "must be 0 when there was no response")
         return
-    _require_choice(data, "key", DIRECTIONS)
+    require_choice(data, "key", DIRECTIONS)
     if data["rt_ms"] is None:
         raise EventDataError("rt_ms", "is required when there was a response")
     require_number(data, "rt_ms", minimum=0.0, maximum=MAX_RT_MS)

@@ -36,7 +36,6 @@ Only the ``choice`` events are needed to build the trial table (one row per choi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,6 +50,7 @@ from pymetrics.games.base import (
     Metric,
     reject_unknown_keys,
     require_int,
+    require_number,
 )
 
 KEY = "cards"
@@ -121,26 +121,6 @@ MAX_RT_MS = 3_600_000.0
 DECK_CODES: Mapping[str, int] = {deck: code for code, deck in enumerate(DECKS)}
 
 TRIAL_COLUMNS: tuple[str, ...] = ("session", "trial", "deck", "gain", "loss", "rt_ms")
-
-
-def require_number(data: Mapping[str, Any], key: str, *, minimum: float, maximum: float) -> float:
-    """The finite number at ``data[key]`` within bounds, or EventDataError naming ``key``.
-
-    JSON has one number type, so an integral ``rt_ms`` (``812``) is as good as
-    ``812.0``; booleans, strings, NaN and infinities are refused.
-    """
-    if key not in data:
-        raise EventDataError(key, "is required")
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EventDataError(key, f"must be a number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise EventDataError(key, "must be a finite number")
-    if value < minimum:
-        raise EventDataError(key, f"must be >= {minimum}, got {value}")
-    if value > maximum:
-        raise EventDataError(key, f"must be <= {maximum}, got {value}")
-    return float(value)
 
 
 def _object(data: Mapping[str, Any], allowed: tuple[str, ...]) -> int:

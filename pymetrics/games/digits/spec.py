@@ -35,7 +35,6 @@ The trial table (one row per sequence: ``trial``, ``direction``, ``length``,
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -53,6 +52,7 @@ from pymetrics.games.base import (
     parse_int_column,
     reject_unknown_keys,
     require_int,
+    require_number,
 )
 
 KEY = "digits"
@@ -110,22 +110,6 @@ def _require_direction_and_length(data: Mapping[str, Any]) -> None:
         raise EventDataError("direction", f"must be 'forward' or 'backward', got {direction!r}")
     require_int(data, "length", minimum=START_LENGTH, maximum=MAX_LENGTH[direction])
     require_int(data, "attempt", minimum=1, maximum=ATTEMPTS_PER_LENGTH)
-
-
-def require_number(data: Mapping[str, Any], key: str, *, minimum: float, maximum: float) -> float:
-    """The finite number (int or float, not bool) at ``data[key]`` within bounds."""
-    if key not in data:
-        raise EventDataError(key, "is required")
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EventDataError(key, f"must be a number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise EventDataError(key, "must be a finite number")
-    if value < minimum:
-        raise EventDataError(key, f"must be >= {minimum}, got {value}")
-    if value > maximum:
-        raise EventDataError(key, f"must be <= {maximum}, got {value}")
-    return float(value)
 
 
 def validate_sequence_shown(data: Mapping[str, Any]) -> None:

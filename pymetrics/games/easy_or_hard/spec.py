@@ -32,7 +32,6 @@ turns into the same trial table, with no response times.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -47,7 +46,9 @@ from pymetrics.games.base import (
     Metric,
     parse_binary_column,
     reject_unknown_keys,
+    require_bool,
     require_int,
+    require_number,
 )
 
 KEY = "easy_or_hard"
@@ -82,30 +83,6 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "rt_ms",
     "timed_out",
 )
-
-
-def require_number(data: Mapping[str, Any], key: str, *, minimum: float, maximum: float) -> float:
-    """The finite number (int or float, not bool) at ``data[key]`` within bounds."""
-    if key not in data:
-        raise EventDataError(key, "is required")
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EventDataError(key, f"must be a number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise EventDataError(key, f"must be a finite number, got {value}")
-    if value < minimum or value > maximum:
-        raise EventDataError(key, f"must be between {minimum} and {maximum}, got {value}")
-    return float(value)
-
-
-def require_bool(data: Mapping[str, Any], key: str) -> bool:
-    """The boolean at ``data[key]`` (true/false, not 0/1), or EventDataError naming ``key``."""
-    if key not in data:
-        raise EventDataError(key, "is required")
-    value = data[key]
-    if not isinstance(value, bool):
-        raise EventDataError(key, f"must be true or false, got {type(value).__name__}")
-    return value
 
 
 def _require_probability(data: Mapping[str, Any]) -> float:

@@ -44,7 +44,6 @@ trial rows are made from its taps.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -60,6 +59,7 @@ from pymetrics.games.base import (
     parse_int_column,
     reject_unknown_keys,
     require_int,
+    require_number,
 )
 
 KEY = "keypresses"
@@ -104,27 +104,6 @@ def require_hand(data: Mapping[str, Any], key: str = "hand") -> str:
     if value not in HANDS:
         raise EventDataError(key, f"must be 'dominant' or 'non_dominant', got {value!r}")
     return str(value)
-
-
-def require_number(data: Mapping[str, Any], key: str, *, minimum: float, maximum: float) -> float:
-    """A finite number (int or float, not bool) within bounds, or EventDataError.
-
-    JSON has one number type, so a whole number of milliseconds may arrive as an
-    int; NaN and infinities are refused, as no clock produces them.
-    """
-    if key not in data:
-        raise EventDataError(key, "is required")
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EventDataError(key, f"must be a number, got {type(value).__name__}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise EventDataError(key, "must be a finite number")
-    if number < minimum:
-        raise EventDataError(key, f"must be >= {minimum:g}, got {number:g}")
-    if number > maximum:
-        raise EventDataError(key, f"must be <= {maximum:g}, got {number:g}")
-    return number
 
 
 def _require_duration(data: Mapping[str, Any]) -> int:

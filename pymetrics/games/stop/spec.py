@@ -51,7 +51,10 @@ from pymetrics.games.base import (
     Metric,
     parse_binary_column,
     reject_unknown_keys,
+    require_bool,
+    require_choice,
     require_int,
+    require_number,
 )
 
 KEY = "stop"
@@ -83,43 +86,6 @@ MAX_RT_MS = 5000.0
 DIRECTIONS: tuple[str, ...] = ("left", "right")
 
 TRIAL_COLUMNS: tuple[str, ...] = ("session", "trial", "stop", "ssd_ms", "rt_ms", "correct")
-
-
-def require_number(data: Mapping[str, Any], key: str, *, minimum: float, maximum: float) -> float:
-    """The finite number (int or float, never bool) at ``data[key]`` within bounds."""
-    if key not in data:
-        raise EventDataError(key, "is required")
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EventDataError(key, f"must be a number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise EventDataError(key, "must be a finite number")
-    if value < minimum:
-        raise EventDataError(key, f"must be >= {minimum}, got {value}")
-    if value > maximum:
-        raise EventDataError(key, f"must be <= {maximum}, got {value}")
-    return float(value)
-
-
-def require_bool(data: Mapping[str, Any], key: str) -> bool:
-    """The JSON boolean at ``data[key]`` (0 and 1 are refused: they are not booleans)."""
-    if key not in data:
-        raise EventDataError(key, "is required")
-    value = data[key]
-    if not isinstance(value, bool):
-        raise EventDataError(key, f"must be true or false, got {type(value).__name__}")
-    return value
-
-
-def require_choice(data: Mapping[str, Any], key: str, choices: Iterable[str]) -> str:
-    """The string at ``data[key]``, one of ``choices``."""
-    if key not in data:
-        raise EventDataError(key, "is required")
-    value = data[key]
-    allowed = tuple(choices)
-    if not isinstance(value, str) or value not in allowed:
-        raise EventDataError(key, f"must be one of {', '.join(allowed)}, got {value!r}")
-    return value
 
 
 def _event_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> int:
