@@ -185,6 +185,46 @@ class AssessmentRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class NormTableRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    population = serializers.CharField()
+    simulated = serializers.BooleanField(help_text="true when the norm group is bots")
+
+
+class TraitVersionsSerializer(serializers.Serializer):
+    norm_table = NormTableRefSerializer()
+    trait_map = serializers.IntegerField(help_text="trait map version")
+    extractors = serializers.DictField(
+        child=serializers.IntegerField(), help_text="game -> extractor version of its metrics"
+    )
+
+
+class TraitIntervalSerializer(serializers.Serializer):
+    level = serializers.FloatField(help_text="0.90")
+    z_low = serializers.FloatField()
+    z_high = serializers.FloatField()
+    percentile_low = serializers.FloatField()
+    percentile_high = serializers.FloatField()
+
+
+class TraitScoreSerializer(serializers.Serializer):
+    trait = serializers.CharField()
+    poles = serializers.ListField(child=serializers.CharField(), help_text="[low pole, high pole]")
+    scored = serializers.BooleanField()
+    score = serializers.FloatField(allow_null=True, help_text="trait z against the norm group")
+    percentile = serializers.FloatField(allow_null=True)
+    interval = TraitIntervalSerializer(allow_null=True)
+    reliability = serializers.FloatField()
+    metrics_present = serializers.IntegerField()
+    metrics_total = serializers.IntegerField()
+    reason = serializers.CharField(help_text="why the trait is not scored; empty when scored")
+    quality_flags = QualityFlagSerializer(many=True)
+    versions = TraitVersionsSerializer()
+    computed_at = serializers.DateTimeField()
+
+
 class AttemptSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     assessment = AssessmentRefSerializer()
@@ -193,6 +233,7 @@ class AttemptSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
     game_sessions = GameSessionSerializer(many=True)
+    traits = TraitScoreSerializer(many=True)
 
 
 class CandidateDetailSerializer(serializers.Serializer):
@@ -204,8 +245,10 @@ class CandidateDetailSerializer(serializers.Serializer):
     consent_at = serializers.DateTimeField(allow_null=True)
     status = serializers.CharField(allow_null=True, help_text="state of the latest attempt")
     attempts = AttemptSerializer(many=True)
-    traits = serializers.ListField(
-        child=serializers.DictField(), help_text="empty until trait inference has run"
+    traits = TraitScoreSerializer(
+        many=True,
+        help_text="traits of the latest attempt against the organisation's current norm "
+        "table; empty until a norm table applies and the attempt has metrics",
     )
     fit = serializers.DictField(allow_null=True, help_text="null until a job-fit model scored")
 

@@ -5,22 +5,15 @@ One row per (participant, game, metric), streamed, so large exports stay small i
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
-from typing import Any, TextIO
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pymetrics.accounts.selectors import organization_by_slug
 from pymetrics.accounts.services import audit_log_record
 from pymetrics.games.registry import UnknownGameError, get_game
+from pymetrics.scoring.exports import write_rows
 from pymetrics.scoring.selectors import metric_rows
-
-
-def _number(value: float) -> str:
-    # repr round-trips every float exactly; integers stay integers.
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 class Command(BaseCommand):
@@ -45,36 +38,15 @@ class Command(BaseCommand):
         rows = metric_rows(
             organization=organization, game=options["game"], assessment_name=options["assessment"]
         )
-        handle: TextIO = (
-            open(options["output"], "w", encoding="utf-8", newline="")  # noqa: SIM115
-            if options["output"]
-            else sys.stdout
+        count = write_rows(
+            (
+                {"participant": r.participant, "game": r.game, "metric": r.metric, "value": r.value}
+                for r in rows
+            ),
+            ("participant", "game", "metric", "value"),
+            fmt=options["format"],
+            output=options["output"],
         )
-        count = 0
-        try:
-            if options["format"] == "csv":
-                writer = csv.writer(handle, lineterminator="\n")
-                writer.writerow(["participant", "game", "metric", "value"])
-                for row in rows:
-                    writer.writerow([row.participant, row.game, row.metric, _number(row.value)])
-                    count += 1
-            else:
-                for row in rows:
-                    handle.write(
-                        json.dumps(
-                            {
-                                "participant": row.participant,
-                                "game": row.game,
-                                "metric": row.metric,
-                                "value": row.value,
-                            }
-                        )
-                        + "\n"
-                    )
-                    count += 1
-        finally:
-            if handle is not sys.stdout:
-                handle.close()
         audit_log_record(
             actor=None,
             organization=organization,

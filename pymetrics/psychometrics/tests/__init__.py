@@ -1,0 +1,1 @@
+"""Tests of the trait mathematics, each against numbers worked out by hand."""
