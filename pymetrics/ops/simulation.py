@@ -8,20 +8,28 @@ Simulated candidates are marked ``is_simulated`` and shown as simulated.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.stats import spearmanr
 
 from pymetrics.accounts.models import Organization
-from pymetrics.assessments.models import Assessment, GameSession, GameSessionSource
+from pymetrics.assessments.models import (
+    Assessment,
+    GameSession,
+    GameSessionSource,
+    GameSessionState,
+)
 from pymetrics.assessments.services import attempt_start, candidate_invite
 from pymetrics.events.services import events_store_trusted
 from pymetrics.games.registry import get_game
 from pymetrics.play.services import play_complete_game_session
-from pymetrics.scoring.models import MetricSet
+from pymetrics.psychometrics import NormTableData, TraitMap, infer_traits
+from pymetrics.scoring.models import MetricSet, NormTable, TraitScore
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,9 @@ class SimulatedCandidate:
     candidate_id: int
     #: game key -> latent parameters of the bot that played it
     latents: dict[str, dict[str, float]]
+    attempt_id: int = 0
+    #: game key -> the bot's latent dataclass itself, to play it again (test-retest)
+    bots: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,7 @@ def simulate_candidates(
             attempt=invitation.attempt, source=GameSessionSource.SIMULATED, seed_rng=rng
         )
         latents: dict[str, dict[str, float]] = {}
+        bots: dict[str, Any] = {}
         for game_session in GameSession.objects.filter(attempt=attempt).order_by("position"):
             game = get_game(game_session.game)
             latent = game.sample_latent(rng)
@@ -72,7 +84,15 @@ def simulate_candidates(
             events_store_trusted(game_session_id=game_session.pk, events=events)
             play_complete_game_session(game_session_id=game_session.pk, attempt_id=attempt.pk)
             latents[game.key] = {k: float(v) for k, v in dataclasses.asdict(latent).items()}
-        simulated.append(SimulatedCandidate(candidate_id=invitation.candidate.pk, latents=latents))
+            bots[game.key] = latent
+        simulated.append(
+            SimulatedCandidate(
+                candidate_id=invitation.candidate.pk,
+                latents=latents,
+                attempt_id=attempt.pk,
+                bots=bots,
+            )
+        )
         if progress is not None:
             progress(index + 1, count)
     return simulated
@@ -118,4 +138,173 @@ def parameter_recovery(
             results.append(
                 Recovery(game=key, latent=latent_name, measure=measure, spearman=rho, n=len(pairs))
             )
+    return results
+
+
+def wait_for_scoring(
+    simulated: Sequence[SimulatedCandidate], *, timeout_s: float = 3600.0, poll_s: float = 1.0
+) -> int:
+    """Wait until a worker has scored (or failed) every simulated game session.
+
+    With tasks run in-process this returns at once; with a real broker the
+    extraction runs on the workers, and recovery can only be read once it is done.
+    Returns the number of sessions still waiting at the timeout (0 when all done).
+    """
+    attempt_ids = [c.attempt_id for c in simulated]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        waiting = GameSession.objects.filter(
+            attempt_id__in=attempt_ids, state=GameSessionState.COMPLETED
+        ).count()
+        if waiting == 0 or time.monotonic() > deadline:
+            return waiting
+        time.sleep(poll_s)
+
+
+@dataclass(frozen=True)
+class TraitTarget:
+    """A latent parameter of some game's bot that one of a trait's metrics measures."""
+
+    game: str
+    latent: str
+    #: +1 when a higher parameter should raise the trait score, -1 when lower it
+    sign: float
+
+    @property
+    def label(self) -> str:
+        return f"{'-' if self.sign < 0 else ''}{self.game}.{self.latent}"
+
+
+def trait_targets(trait_map: TraitMap, games: Sequence[str]) -> dict[str, list[TraitTarget]]:
+    """For each trait, the bots' latent parameters behind its metrics, signed.
+
+    A trait metric with sign s is matched with the latent parameter whose recovery
+    target is that metric (itself with direction d): the parameter then moves the
+    trait in direction s * d. Metrics no bot parameter targets are skipped.
+    """
+    targets: dict[str, list[TraitTarget]] = {}
+    for trait in trait_map.traits:
+        found = []
+        for metric in trait.metrics:
+            if metric.game not in games:
+                continue
+            for latent, measure in get_game(metric.game).recovery_targets.items():
+                name, direction = recovery_measure(measure)
+                if name == metric.metric:
+                    found.append(TraitTarget(metric.game, latent, metric.sign * direction))
+        targets[trait.name] = found
+    return targets
+
+
+def _standardised(values: np.ndarray) -> np.ndarray:
+    sd = values.std(ddof=1) if len(values) > 1 else 0.0
+    return (values - values.mean()) / sd if sd > 0 else np.zeros_like(values)
+
+
+def trait_recovery(
+    simulated: Sequence[SimulatedCandidate],
+    norm_table: NormTable,
+    games: Sequence[str],
+) -> list[Recovery]:
+    """Spearman correlation between each trait's z and the latent composite behind it.
+
+    The composite is the mean of the signed, standardised latent parameters that
+    the trait's metrics measure (:func:`trait_targets`), across the simulated
+    candidates; the measure is reported as ``trait:<name>``.
+    """
+    trait_map = TraitMap.from_dict(norm_table.trait_map.definition)
+    targets = trait_targets(trait_map, games)
+    by_attempt = {c.attempt_id: c for c in simulated}
+    scores: dict[str, dict[int, float]] = {trait.name: {} for trait in trait_map.traits}
+    for attempt_id, name, stored_z in TraitScore.objects.filter(
+        attempt_id__in=list(by_attempt), norm_table=norm_table, scored=True
+    ).values_list("attempt_id", "trait", "z"):
+        if stored_z is not None:
+            scores[name][attempt_id] = float(stored_z)
+    results = []
+    for trait in trait_map.traits:
+        chosen = targets[trait.name]
+        attempts = [a for a in by_attempt if a in scores[trait.name]]
+        rho: float | None = None
+        if chosen and len(attempts) >= 3:
+            parts = [
+                target.sign
+                * _standardised(
+                    np.array([by_attempt[a].latents[target.game][target.latent] for a in attempts])
+                )
+                for target in chosen
+            ]
+            composite = np.mean(parts, axis=0)
+            trait_z = np.array([scores[trait.name][a] for a in attempts])
+            if np.ptp(composite) > 0 and np.ptp(trait_z) > 0:
+                rho = float(spearmanr(composite, trait_z).statistic)
+        results.append(
+            Recovery(
+                game="+".join(sorted({t.game for t in chosen})) or "-",
+                latent=" + ".join(t.label for t in chosen) or "(no bot parameter)",
+                measure=f"trait:{trait.name}",
+                spearman=rho,
+                n=len(attempts) if chosen else 0,
+            )
+        )
+    return results
+
+
+@dataclass(frozen=True)
+class RetestReliability:
+    trait: str
+    r: float | None
+    n: int
+
+
+def retest_reliability(
+    simulated: Sequence[SimulatedCandidate],
+    norm_table: NormTable,
+    games: Sequence[str],
+    *,
+    seed: int,
+) -> list[RetestReliability]:
+    """Each trait's Pearson r between two independent plays by the same bots.
+
+    Every simulated candidate plays every game twice more, with the same latent
+    parameters but fresh schedules and trial noise (pure computation, nothing is
+    stored); both sessions are scored against the same norm table and trait map.
+    """
+    trait_map = TraitMap.from_dict(norm_table.trait_map.definition)
+    norms = NormTableData.from_dict(norm_table.data)
+    reliabilities = {trait: entry["r"] for trait, entry in norm_table.reliabilities.items()}
+    rng = np.random.default_rng(seed)
+    people = pd.Index([c.attempt_id for c in simulated], name="person")
+    plays: list[pd.DataFrame] = []
+    for _ in range(2):
+        per_game: list[pd.DataFrame] = []
+        for key in games:
+            game = get_game(key)
+            frames = []
+            for candidate in simulated:
+                if key not in candidate.bots:
+                    continue
+                config = game.make_config(int(rng.integers(0, 2**31 - 1)))
+                events = pd.DataFrame(
+                    game.play(candidate.bots[key], rng, config),
+                    columns=["seq", "t", "type", "data"],
+                )
+                events.insert(0, "session", candidate.attempt_id)
+                frames.append(events)
+            if not frames:
+                continue
+            stream = pd.concat(frames, ignore_index=True)
+            trials = game.events_to_trials(stream[stream["type"].isin(game.trial_event_types)])
+            per_game.append(game.extract(trials).metrics.add_prefix(f"{key}.").reindex(people))
+        metrics = pd.concat(per_game, axis=1) if per_game else pd.DataFrame(index=people)
+        inferred = infer_traits(metrics.astype("float64"), norms, trait_map, reliabilities)
+        plays.append(inferred.pivot(index="person", columns="trait", values="z"))
+    first, second = plays
+    results = []
+    for trait in trait_map.traits:
+        both = pd.concat([first[trait.name], second[trait.name]], axis=1).dropna()
+        r: float | None = None
+        if len(both) >= 3 and both.iloc[:, 0].std() > 0 and both.iloc[:, 1].std() > 0:
+            r = float(np.corrcoef(both.iloc[:, 0], both.iloc[:, 1])[0, 1])
+        results.append(RetestReliability(trait=trait.name, r=r, n=len(both)))
     return results

@@ -19,7 +19,7 @@ from pymetrics.assessments.models import Assessment, Attempt, Candidate, GameSes
 from pymetrics.events.models import Event
 from pymetrics.games.registry import game_keys
 from pymetrics.ops.management.commands.seed_demo import DEMO_ASSESSMENT, DEMO_EMAIL
-from pymetrics.scoring.models import MetricSet
+from pymetrics.scoring.models import MetricSet, NormTable, TraitScore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,13 +37,15 @@ def test_simulate_reports_that_adjusted_pumps_recovers_risk_propensity(tmp_path,
         "3",
         "--report",
         str(report_path),
+        "--norm-players",
+        "40",
     )
 
     # then the report says adjusted pumps recovers the bots' target pumps
     report = json.loads(report_path.read_text())
     assert report["candidates"] == 12
     assert (report["seed"], report["games"], report["simulated"]) == (3, ["balloons"], True)
-    assert len(report["recovery"]) == 1
+    assert len(report["recovery"]) == 1 + 9  # the metric, then every trait
     recovery = report["recovery"][0]
     assert {key: recovery[key] for key in ("game", "latent", "measure", "n")} == {
         "game": "balloons",
@@ -61,6 +63,31 @@ def test_simulate_reports_that_adjusted_pumps_recovers_risk_propensity(tmp_path,
     assert set(GameSession.objects.values_list("source", "state")) == {("simulated", "scored")}
     assert set(Attempt.objects.values_list("state", flat=True)) == {"completed"}
     assert MetricSet.objects.count() == 12
+    # and risk tolerance, the one trait balloons alone can score (1 of its 2 metrics),
+    # is recovered too, against simulated norms built for the simulation
+    risk = report["recovery"][-1]
+    assert (risk["measure"], risk["latent"], risk["n"]) == (
+        "trait:risk_tolerance",
+        "balloons.target_pumps",
+        12,
+    )
+    assert 0.7 < risk["spearman"] <= 1.0
+    assert report["norm_table"] == {"name": "Simulation reference", "version": 1, "simulated": True}
+    retest = {t["trait"]: t for t in report["test_retest"]}
+    assert list(retest) == [
+        "attention",
+        "decision_making",
+        "effort",
+        "emotion",
+        "fairness",
+        "focus",
+        "generosity",
+        "learning",
+        "risk_tolerance",
+    ]
+    assert retest["risk_tolerance"]["n"] == 12
+    assert 0.5 < retest["risk_tolerance"]["r"] <= 1.0
+    assert retest["attention"] == {"trait": "attention", "r": None, "n": 0}
     acked = sum(GameSession.objects.values_list("acked_seq", flat=True))
     assert Event.objects.count() == acked > 12 * 30 * 2
 
@@ -69,10 +96,30 @@ def test_simulate_with_the_same_seed_plays_the_same_bots(tmp_path):
     first, second = tmp_path / "a.json", tmp_path / "b.json"
 
     call_command(
-        "simulate", "--candidates", "4", "--seed", "9", "--report", str(first), "--org", "a"
+        "simulate",
+        "--candidates",
+        "4",
+        "--seed",
+        "9",
+        "--report",
+        str(first),
+        "--org",
+        "a",
+        "--norm-players",
+        "20",
     )
     call_command(
-        "simulate", "--candidates", "4", "--seed", "9", "--report", str(second), "--org", "b"
+        "simulate",
+        "--candidates",
+        "4",
+        "--seed",
+        "9",
+        "--report",
+        str(second),
+        "--org",
+        "b",
+        "--norm-players",
+        "20",
     )
 
     # then both runs played the same schedules, scored the same and report the same
@@ -113,7 +160,7 @@ def test_simulate_refuses_bad_arguments(arguments, message):
 
 def test_seed_demo_is_idempotent_and_prints_the_login_once(capsys):
     # when the demo is seeded on a fresh database
-    call_command("seed_demo", "--candidates", "3")
+    call_command("seed_demo", "--candidates", "3", "--norm-players", "30")
     first = capsys.readouterr().out
 
     # then the staff login is printed, and it works
@@ -125,7 +172,7 @@ def test_seed_demo_is_idempotent_and_prints_the_login_once(capsys):
     assert Membership.objects.get(user=user).role == "owner"
 
     # when it is run again
-    call_command("seed_demo", "--candidates", "3")
+    call_command("seed_demo", "--candidates", "3", "--norm-players", "30")
     second = capsys.readouterr().out
 
     # then nothing is added and no password is shown
@@ -138,6 +185,12 @@ def test_seed_demo_is_idempotent_and_prints_the_login_once(capsys):
     assert Attempt.objects.filter(assessment=assessment).count() == 3
     assert Candidate.objects.filter(is_simulated=True).count() == 3
     assert MetricSet.objects.count() == 3 * len(game_keys())  # every game of the battery
+    # and their traits are scored against one shared, simulated reference population
+    table = NormTable.objects.get()
+    assert (table.organization, table.is_simulated, table.n_attempts) == (None, True, 30)
+    assert TraitScore.objects.filter(norm_table=table).count() == 3 * 9
+    assert "Building the simulated reference norms (30 bots per game)" in first
+    assert "Building" not in second
 
 
 def test_recovery_measure_reads_the_expected_direction() -> None:

@@ -1,8 +1,10 @@
 """``seed_demo``: a demo organisation so every page has data on a first run.
 
 Creates (once) the organisation ``demo``, a staff owner whose login is printed,
-an assessment with every game, and a few hundred *simulated* candidates played
-by bots through the real pipeline. Running it again changes nothing.
+an assessment with every game, a few hundred *simulated* candidates played by
+bots through the real pipeline, and (when no norms apply yet) a shared simulated
+reference norm table their traits are scored against. Running it again changes
+nothing.
 """
 
 from __future__ import annotations
@@ -19,9 +21,15 @@ from pymetrics.accounts.services import organization_get_or_create, user_create
 from pymetrics.assessments.services import assessment_get_or_create
 from pymetrics.games.registry import game_keys
 from pymetrics.ops.simulation import simulate_candidates
+from pymetrics.scoring.models import NormPopulation
+from pymetrics.scoring.selectors import current_norm_table
+from pymetrics.scoring.services import norm_table_build, traits_reinfer_for_norm_table
 
 DEMO_EMAIL = "demo@pymetrics.local"
 DEMO_ASSESSMENT = "Demo battery (simulated candidates)"
+#: The shared reference norms every organisation without its own is scored against.
+DEMO_NORMS = "Simulated reference population"
+DEMO_NORM_PLAYERS = 500
 
 
 class Command(BaseCommand):
@@ -30,6 +38,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--candidates", type=int, default=300)
         parser.add_argument("--seed", type=int, default=2024)
+        parser.add_argument(
+            "--norm-players",
+            type=int,
+            default=DEMO_NORM_PLAYERS,
+            help="bots per game in the simulated reference norms",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         organization = organization_get_or_create(slug="demo", name="Demo Organisation")
@@ -66,6 +80,18 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 progress=progress,
             )
+        if current_norm_table(organization_id=organization.pk) is None:
+            self.stdout.write(
+                f"Building the simulated reference norms ({options['norm_players']} bots per game)…"
+            )
+            table = norm_table_build(
+                population=NormPopulation.SIMULATED,
+                name=DEMO_NORMS,
+                players=options["norm_players"],
+                seed=options["seed"] + 1,
+            )
+            summary = traits_reinfer_for_norm_table(norm_table=table)
+            self.stdout.write(f"  traits inferred for {summary.attempts} candidates")
         if password is not None:
             self.stdout.write(
                 self.style.SUCCESS(
