@@ -25,7 +25,7 @@ from pymetrics.assessments.models import (
 from pymetrics.assessments.services import assessment_get_or_create
 from pymetrics.common.errors import Conflict
 from pymetrics.games.base import Game
-from pymetrics.scoring.services import metric_sets_from_trials
+from pymetrics.scoring.services import metric_sets_from_trials, traits_infer
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ def trials_import(
         session_of = {p: s.pk for p, s in zip(participants, sessions, strict=True)}
         keyed = trials.assign(session=trials["session"].astype(str).map(session_of).astype("int64"))
         metric_sets_from_trials(game=game, trials=keyed)
+        # traits next, as after a browser session: one vectorised batch for the file
+        traits_infer(attempt_ids=[attempt.pk for attempt in attempts])
         audit_log_record(
             actor=actor,
             organization=organization,

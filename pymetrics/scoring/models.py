@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from pymetrics.accounts.models import Organization
-from pymetrics.assessments.models import Assessment, Attempt, GameSession
+from pymetrics.assessments.models import Assessment, Attempt, GameSession, GameSessionState
 
 
 class MetricSet(models.Model):
@@ -151,3 +151,23 @@ class TraitScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trait} of attempt {self.attempt_id}"
+
+
+class FailedScoringManager(models.Manager["FailedScoringJob"]):
+    def get_queryset(self) -> models.QuerySet[FailedScoringJob]:
+        return super().get_queryset().filter(state=GameSessionState.FAILED)
+
+
+class FailedScoringJob(GameSession):
+    """Game sessions whose extraction failed, with the error: the failed-jobs list.
+
+    A proxy of :class:`GameSession` (no table of its own) so operators find every
+    failure in one place and can retry it after a fix.
+    """
+
+    objects = FailedScoringManager()  # type: ignore[misc]
+
+    class Meta:
+        proxy = True
+        verbose_name = "failed scoring job"
+        ordering = ("-completed_at", "-pk")
