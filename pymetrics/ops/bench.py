@@ -44,6 +44,7 @@ from urllib.parse import quote
 
 import httpx
 import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -61,8 +62,13 @@ from pymetrics.assessments.models import (
 from pymetrics.events.models import Event
 from pymetrics.games.registry import all_games, game_keys
 from pymetrics.play.tokens import session_token_issue
-from pymetrics.scoring.models import MetricSet
-from pymetrics.scoring.services import metric_sets_extract
+from pymetrics.scoring.models import MetricSet, NormPopulation, NormTable, TraitScore
+from pymetrics.scoring.services import (
+    metric_sets_extract,
+    norm_table_build,
+    simulated_population,
+    traits_infer,
+)
 
 BENCH_ORG_SLUG = "bench"
 BENCH_ORG_NAME = "Benchmark scratch data (deleted after every bench run)"
@@ -100,6 +106,10 @@ class Sizes:
     extract_batch: int
     #: distinct bot event streams generated and reused across sessions
     stream_pool: int
+    #: attempts (each with every game's metrics) whose traits are inferred
+    infer_attempts: int = 5000
+    #: simulated players per game behind the bench's norm table and metric values
+    infer_population: int = 300
 
 
 QUICK = Sizes(
@@ -119,6 +129,8 @@ FULL = Sizes(
     extract_sessions=6000,
     extract_batch=500,
     stream_pool=64,
+    infer_attempts=20000,
+    infer_population=1000,
 )
 
 
@@ -239,7 +251,9 @@ def _delete_scratch(organization: Organization) -> None:
     sessions = GameSession.objects.filter(attempt__assessment__organization=organization)
     with transaction.atomic():
         Event.objects.filter(game_session__in=sessions).delete()
+        TraitScore.objects.filter(attempt__assessment__organization=organization).delete()
         MetricSet.objects.filter(game_session__in=sessions).delete()
+        NormTable.objects.filter(organization=organization).delete()
         organization.delete()
 
 
@@ -848,5 +862,131 @@ def extract_sessions(context: BenchContext) -> list[Figure]:
     name = "extract_sessions_per_min"
     return [
         Figure(name, len(ids) / elapsed * 60, "sessions/min"),
+        Figure(f"{name}_peak_rss_mb", peak_mb, "MB"),
+    ]
+
+
+def _attempts_with_metrics(context: BenchContext, metrics: pd.DataFrame) -> list[int]:
+    """``infer_attempts`` scored attempts, each with every game's metrics, in bulk.
+
+    Attempt ``i`` gets the metrics of simulated person ``i % len(metrics)``. Bulk
+    inserts instead of the services: set-up is not what is measured.
+    """
+    count = context.sizes.infer_attempts
+    now = timezone.now()
+    candidates = Candidate.objects.bulk_create(
+        [
+            Candidate(
+                organization=context.organization,
+                external_id=f"bench-infer-{index:06d}",
+                is_simulated=True,
+                consent_at=now,
+            )
+            for index in range(count)
+        ],
+        batch_size=2000,
+    )
+    attempts = Attempt.objects.bulk_create(
+        [
+            Attempt(
+                candidate=candidate,
+                assessment=context.assessment,
+                state=AttemptState.COMPLETED,
+                invite_expires_at=now + timedelta(days=1),
+                started_at=now,
+                completed_at=now,
+            )
+            for candidate in candidates
+        ],
+        batch_size=2000,
+    )
+    games = all_games()
+    sessions = GameSession.objects.bulk_create(
+        [
+            GameSession(
+                attempt=attempt,
+                game=game.key,
+                position=position,
+                seed=index,
+                config={},
+                source=GameSessionSource.SIMULATED,
+                state=GameSessionState.SCORED,
+                started_at=now,
+                completed_at=now,
+            )
+            for index, attempt in enumerate(attempts)
+            for position, game in enumerate(games, start=1)
+        ],
+        batch_size=5000,
+    )
+    rows = metrics.to_dict("records")
+    metric_sets = []
+    for index, session in enumerate(sessions):
+        person = rows[(index // len(games)) % len(rows)]
+        prefix = f"{session.game}."
+        values = {
+            key[len(prefix) :]: float(value)
+            for key, value in person.items()
+            if key.startswith(prefix) and not pd.isna(value)
+        }
+        metric_sets.append(
+            MetricSet(
+                game_session=session,
+                game=session.game,
+                extractor_version=games[index % len(games)].extractor_version,
+                values=values,
+                computed_at=now,
+            )
+        )
+    MetricSet.objects.bulk_create(metric_sets, batch_size=5000)
+    return [attempt.pk for attempt in attempts]
+
+
+@scenario("infer_sessions_per_min")
+def infer_sessions(context: BenchContext) -> list[Figure]:
+    """Attempts whose traits are inferred and stored, metrics already stored.
+
+    A simulated norm table of the bench organisation applies; every attempt has all
+    seven games' metrics (taken from the same simulated players), so each is scored
+    on every trait the catalogue's games can reach. The figure is attempts/min.
+    """
+    sizes = context.sizes
+    started = time.perf_counter()
+    table = norm_table_build(
+        population=NormPopulation.SIMULATED,
+        name="Bench norms",
+        organization=context.organization,
+        players=sizes.infer_population,
+        seed=context.seed,
+    )
+    population = simulated_population(players=sizes.infer_population, seed=context.seed + 1)
+    attempt_ids = _attempts_with_metrics(context, population.metrics)
+    _analyze()
+    context.log(
+        f"infer: set-up made a norm table and {len(attempt_ids)} attempts with metrics "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+    memory_reset = _reset_peak_rss()
+    started = time.perf_counter()
+    summary = traits_infer(attempt_ids=attempt_ids)
+    elapsed = time.perf_counter() - started
+    peak_mb = _own_peak_rss_mb()
+
+    stored = TraitScore.objects.filter(norm_table=table).count()
+    expected = len(attempt_ids) * len(table.trait_map.definition["traits"])
+    if summary.attempts != len(attempt_ids) or stored != expected:
+        raise BenchError(
+            f"{len(attempt_ids)} attempts inferred, {summary.attempts} reported, "
+            f"{stored} trait scores stored (expected {expected})"
+        )
+    context.log(
+        f"infer: {len(attempt_ids)} attempts in {elapsed:.2f} s "
+        f"({summary.scored_traits} traits scored, {summary.unscored_traits} not scorable)"
+        + ("" if memory_reset else " (peak memory includes set-up)")
+    )
+    name = "infer_sessions_per_min"
+    return [
+        Figure(name, len(attempt_ids) / elapsed * 60, "attempts/min"),
         Figure(f"{name}_peak_rss_mb", peak_mb, "MB"),
     ]

@@ -9,6 +9,7 @@ same shape: many attempts' metrics in one query, one vectorised inference
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -384,54 +385,95 @@ class InferenceSummary:
 def _store_trait_scores(
     table: NormTable, inferred: pd.DataFrame, loaded: AttemptMetrics, trait_map: TraitMap
 ) -> None:
-    """Replace the batch's scores for this norm table and map, in one delete and one insert."""
+    """Replace the batch's scores for this norm table and map: one delete, one insert."""
     games_of = {
         trait.name: sorted({metric.game for metric in trait.metrics}) for trait in trait_map.traits
     }
-    now = timezone.now()
 
     def number(value: Any) -> float | None:
         return None if pd.isna(value) else float(value)
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for record in inferred.to_dict("records"):
         attempt_id = int(record["person"])
         games = games_of[record["trait"]]
-        flags = sorted({flag for game in games for flag in loaded.flags[attempt_id].get(game, [])})
-        versions = {
-            game: loaded.extractor_versions[attempt_id][game]
-            for game in games
-            if game in loaded.extractor_versions[attempt_id]
-        }
+        flags = loaded.flags[attempt_id]
+        versions = loaded.extractor_versions[attempt_id]
         rows.append(
-            TraitScore(
-                attempt_id=attempt_id,
-                trait=str(record["trait"]),
-                norm_table=table,
-                trait_map_id=table.trait_map_id,
-                scored=bool(record["scored"]),
-                raw=number(record["raw"]),
-                z=number(record["z"]),
-                percentile=number(record["percentile"]),
-                z_low=number(record["z_low"]),
-                z_high=number(record["z_high"]),
-                percentile_low=number(record["percentile_low"]),
-                percentile_high=number(record["percentile_high"]),
-                metrics_present=int(record["metrics_present"]),
-                metrics_total=int(record["metrics_total"]),
-                reliability=float(record["reliability"]),
-                reason=str(record["reason"]),
-                quality_flags=flags,
-                extractor_versions=versions,
-                computed_at=now,
-            )
+            {
+                "attempt_id": attempt_id,
+                "trait": str(record["trait"]),
+                "scored": bool(record["scored"]),
+                **{column: number(record[column]) for column in _TRAIT_NUMBER_COLUMNS},
+                "metrics_present": int(record["metrics_present"]),
+                "metrics_total": int(record["metrics_total"]),
+                "reliability": float(record["reliability"]),
+                "reason": str(record["reason"]),
+                "quality_flags": sorted({f for game in games for f in flags.get(game, [])}),
+                "extractor_versions": {g: versions[g] for g in games if g in versions},
+            }
         )
-    attempt_ids = sorted({row.attempt_id for row in rows})
+    attempt_ids = sorted({row["attempt_id"] for row in rows})
+    now = timezone.now()
     with transaction.atomic():
         TraitScore.objects.filter(
             attempt_id__in=attempt_ids, norm_table=table, trait_map_id=table.trait_map_id
         ).delete()
-        TraitScore.objects.bulk_create(rows, batch_size=5000)
+        _insert_trait_scores(table, rows, now)
+
+
+_TRAIT_NUMBER_COLUMNS = (
+    "raw",
+    "z",
+    "percentile",
+    "z_low",
+    "z_high",
+    "percentile_low",
+    "percentile_high",
+)
+
+
+def _insert_trait_scores(table: NormTable, rows: list[dict[str, Any]], now: Any) -> None:
+    """Insert trait score rows; on PostgreSQL as one JSON document (see ADR 7).
+
+    Building and binding tens of thousands of model instances costs several times
+    the whole inference; the server unpacks the document in one statement instead.
+    Other databases take Django's bulk insert.
+    """
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _PG_TRAIT_INSERT_SQL, [table.pk, table.trait_map_id, now, json.dumps(rows)]
+            )
+        return
+    TraitScore.objects.bulk_create(
+        [
+            TraitScore(norm_table=table, trait_map_id=table.trait_map_id, computed_at=now, **row)
+            for row in rows
+        ],
+        batch_size=2000,
+    )
+
+
+_PG_TRAIT_INSERT_SQL = f"""
+    INSERT INTO "{TraitScore._meta.db_table}" (
+        norm_table_id, trait_map_id, computed_at, attempt_id, trait, scored, raw, z,
+        percentile, z_low, z_high, percentile_low, percentile_high, metrics_present,
+        metrics_total, reliability, reason, quality_flags, extractor_versions
+    )
+    SELECT %s, %s, %s, r.attempt_id, r.trait, r.scored, r.raw, r.z, r.percentile, r.z_low,
+        r.z_high, r.percentile_low, r.percentile_high, r.metrics_present, r.metrics_total,
+        r.reliability, r.reason, r.quality_flags, r.extractor_versions
+    FROM jsonb_to_recordset(%s::jsonb) AS r(
+        attempt_id bigint, trait text, scored boolean, raw double precision,
+        z double precision, percentile double precision, z_low double precision,
+        z_high double precision, percentile_low double precision,
+        percentile_high double precision, metrics_present smallint, metrics_total smallint,
+        reliability double precision, reason text, quality_flags jsonb, extractor_versions jsonb
+    )
+"""  # noqa: S608 - the table name comes from model metadata; values are parameters
 
 
 def _infer_against(table: NormTable, attempt_ids: list[int]) -> tuple[int, int]:

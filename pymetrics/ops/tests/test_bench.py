@@ -20,7 +20,7 @@ from pymetrics.assessments.models import Assessment, Candidate, GameSession
 from pymetrics.events.models import Event
 from pymetrics.ops import bench
 from pymetrics.ops.management.commands import bench as bench_command
-from pymetrics.scoring.models import MetricSet
+from pymetrics.scoring.models import MetricSet, NormTable, TraitScore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,6 +32,8 @@ TINY = bench.Sizes(
     extract_sessions=5,
     extract_batch=2,
     stream_pool=2,
+    infer_attempts=5,
+    infer_population=12,
 )
 
 FIGURES = {
@@ -39,6 +41,8 @@ FIGURES = {
     "ingest_http_events_per_s_peak_rss_mb": "MB",
     "extract_sessions_per_min": "sessions/min",
     "extract_sessions_per_min_peak_rss_mb": "MB",
+    "infer_sessions_per_min": "attempts/min",
+    "infer_sessions_per_min_peak_rss_mb": "MB",
 }
 
 
@@ -63,6 +67,7 @@ def test_bench_prints_and_writes_every_figure_and_leaves_nothing_behind(tmp_path
     assert not Organization.objects.filter(slug=bench.BENCH_ORG_SLUG).exists()
     assert Assessment.objects.count() == Candidate.objects.count() == 0
     assert GameSession.objects.count() == Event.objects.count() == MetricSet.objects.count() == 0
+    assert NormTable.objects.count() == TraitScore.objects.count() == 0
 
 
 def test_bench_runs_only_the_scenarios_asked_for(tmp_path, monkeypatch):
@@ -127,6 +132,10 @@ def test_scratch_data_of_an_interrupted_run_is_deleted_first(monkeypatch):
 
 
 def test_scenarios_are_a_registry_of_named_functions():
-    assert list(bench.SCENARIOS) == ["ingest_http_events_per_s", "extract_sessions_per_min"]
+    assert list(bench.SCENARIOS) == [
+        "ingest_http_events_per_s",
+        "extract_sessions_per_min",
+        "infer_sessions_per_min",
+    ]
     with pytest.raises(ValueError, match="registered twice"):
         bench.scenario("extract_sessions_per_min")(lambda context: [])
