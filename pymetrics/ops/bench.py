@@ -925,9 +925,9 @@ def _attempts_with_metrics(context: BenchContext, metrics: pd.DataFrame) -> list
         person = rows[(index // len(games)) % len(rows)]
         prefix = f"{session.game}."
         values = {
-            key[len(prefix) :]: float(value)
+            str(key)[len(prefix) :]: float(value)
             for key, value in person.items()
-            if key.startswith(prefix) and not pd.isna(value)
+            if str(key).startswith(prefix) and not pd.isna(value)
         }
         metric_sets.append(
             MetricSet(
