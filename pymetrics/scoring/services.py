@@ -416,6 +416,14 @@ def _store_trait_scores(
     attempt_ids = sorted({row["attempt_id"] for row in rows})
     now = timezone.now()
     with transaction.atomic():
+        # Two games of one attempt may finish on two workers at once: lock the attempts
+        # (in id order, so batches cannot deadlock) so their replacements take turns.
+        list(
+            Attempt.objects.select_for_update()
+            .filter(pk__in=attempt_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         TraitScore.objects.filter(
             attempt_id__in=attempt_ids, norm_table=table, trait_map_id=table.trait_map_id
         ).delete()
