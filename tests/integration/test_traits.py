@@ -78,9 +78,11 @@ def test_the_worker_infers_traits_against_the_norms_as_each_game_lands(
 
     attempt_id = start["attempt_id"]
     wait_until(
-        lambda: TraitScore.objects.filter(attempt_id=attempt_id, trait="effort", scored=True)
-        .exclude(extractor_versions={})
-        .exists(),
+        lambda: (
+            TraitScore.objects.filter(attempt_id=attempt_id, trait="effort", scored=True)
+            .exclude(extractor_versions={})
+            .exists()
+        ),
         timeout=90,
     )
     stored = {s.trait: s for s in TraitScore.objects.filter(attempt_id=attempt_id)}
