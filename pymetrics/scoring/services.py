@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -573,3 +575,65 @@ def game_sessions_needing_extraction(*, game: str) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+#: Above this many attempts in one inference (a batch re-score), candidates' own
+#: TraitStream groups are not told one by one; the assessments' dashboards are.
+ANNOUNCE_PER_CANDIDATE_LIMIT = 50
+#: Attempt ids listed in one dashboard message; the count is always exact.
+ANNOUNCE_MAX_IDS = 200
+
+
+def trait_scores_announce(*, attempt_ids: Sequence[int]) -> int:
+    """Tell live staff views that trait scores landed; returns the messages sent.
+
+    Groups: ``traits.<candidate id>`` (TraitStream) gets ``traits.updated`` per attempt
+    when few attempts were scored; ``dashboard.<assessment id>`` (Dashboard) gets one
+    ``scores.updated`` per assessment, however many. Messages carry ids, not scores:
+    consumers read the scores through the same selectors as the API, with the
+    viewer's permissions. A channel layer that is down costs the live update only;
+    the scores are stored and the pages show them on the next read.
+    """
+    layer = get_channel_layer()
+    if layer is None or not attempt_ids:
+        return 0
+    rows = list(
+        Attempt.objects.filter(pk__in=list(attempt_ids)).values_list(
+            "pk", "candidate_id", "assessment_id"
+        )
+    )
+    messages: list[tuple[str, dict[str, Any]]] = []
+    if len(rows) <= ANNOUNCE_PER_CANDIDATE_LIMIT:
+        messages += [
+            (
+                f"traits.{candidate_id}",
+                {"type": "traits.updated", "candidate_id": candidate_id, "attempt_id": attempt_id},
+            )
+            for attempt_id, candidate_id, _ in rows
+        ]
+    by_assessment: dict[int, list[int]] = defaultdict(list)
+    for attempt_id, _, assessment_id in rows:
+        by_assessment[assessment_id].append(attempt_id)
+    messages += [
+        (
+            f"dashboard.{assessment_id}",
+            {
+                "type": "scores.updated",
+                "assessment_id": assessment_id,
+                "count": len(ids),
+                "attempt_ids": sorted(ids)[:ANNOUNCE_MAX_IDS],
+            },
+        )
+        for assessment_id, ids in sorted(by_assessment.items())
+    ]
+
+    async def send_all() -> None:
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:  # the scores are stored; only the live notice is lost
+        logger.warning("could not announce trait scores to live views", exc_info=True)
+        return 0
+    return len(messages)

@@ -15,8 +15,10 @@ from django.db import DatabaseError
 from pymetrics.assessments.models import GameSession
 from pymetrics.scoring.models import NormTable
 from pymetrics.scoring.services import (
+    attempts_scored_by,
     game_sessions_needing_extraction,
     metric_sets_extract,
+    trait_scores_announce,
     traits_infer,
     traits_reinfer_for_norm_table,
 )
@@ -49,6 +51,8 @@ def extract_game_session_metrics(game_session_id: int) -> dict[str, int]:
 def infer_attempt_traits(attempt_id: int) -> dict[str, int]:
     """Infer (again) the traits of one attempt against its organisation's norms."""
     summary = traits_infer(attempt_ids=[attempt_id])
+    if summary.attempts:
+        trait_scores_announce(attempt_ids=[attempt_id])
     return {"scored": summary.scored_traits, "unscored": summary.unscored_traits}
 
 
@@ -57,6 +61,7 @@ def reinfer_norm_table_traits(norm_table_id: int) -> dict[str, int]:
     """Re-score every attempt a (new) norm table applies to, in vectorised batches."""
     norm_table = NormTable.objects.select_related("trait_map").get(pk=norm_table_id)
     summary = traits_reinfer_for_norm_table(norm_table=norm_table)
+    trait_scores_announce(attempt_ids=attempts_scored_by(norm_table=norm_table))
     return {"attempts": summary.attempts, "scored": summary.scored_traits}
 
 
@@ -76,4 +81,5 @@ def reextract_game(game: str) -> dict[str, int]:
         set(GameSession.objects.filter(pk__in=ids).values_list("attempt_id", flat=True))
     )
     traits_infer(attempt_ids=attempt_ids)
+    trait_scores_announce(attempt_ids=attempt_ids)
     return {"extracted": extracted, "attempts": len(attempt_ids)}

@@ -131,3 +131,59 @@ def test_failed_extractions_are_listed_in_admin_and_can_be_retried(
     assert GameSession.objects.get().state == "scored"
     assert MetricSet.objects.get().values == HAND_METRICS
     assert "ValueError" not in admin_client.get(url).content.decode()
+
+
+def test_new_scores_are_announced_to_the_candidate_s_and_the_assessment_s_groups(
+    reference: NormTable, play: PlayClient, make_balloon_events
+) -> None:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from pymetrics.conftest import HAND_PLAN
+    from pymetrics.scoring.tasks import infer_attempt_traits
+
+    layer = get_channel_layer()
+    attempt = GameSession.objects.get(pk=play.game_session_id).attempt
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"traits.{attempt.candidate_id}", channel)
+    async_to_sync(layer.group_add)(f"dashboard.{attempt.assessment_id}", channel)
+    play.send(make_balloon_events(HAND_PLAN))
+    MetricSet.objects.create(
+        game_session_id=play.game_session_id,
+        game="balloons",
+        extractor_version=1,
+        values=HAND_METRICS,
+    )
+
+    infer_attempt_traits.delay(attempt.pk)
+
+    first = async_to_sync(layer.receive)(channel)
+    second = async_to_sync(layer.receive)(channel)
+    assert first == {
+        "type": "traits.updated",
+        "candidate_id": attempt.candidate_id,
+        "attempt_id": attempt.pk,
+    }
+    assert second == {
+        "type": "scores.updated",
+        "assessment_id": attempt.assessment_id,
+        "count": 1,
+        "attempt_ids": [attempt.pk],
+    }
+
+
+def test_a_channel_layer_that_is_down_costs_only_the_live_notice(
+    reference: NormTable, scored_play: PlayClient, monkeypatch
+) -> None:
+    from pymetrics.scoring import services
+
+    class DownLayer:
+        async def group_send(self, group: str, message: dict) -> None:
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(services, "get_channel_layer", lambda: DownLayer())
+
+    sent = services.trait_scores_announce(attempt_ids=[scored_play.attempt_id])
+
+    assert sent == 0
+    assert TraitScore.objects.filter(attempt_id=scored_play.attempt_id).count() == 9
