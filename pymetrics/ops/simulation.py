@@ -179,8 +179,9 @@ def trait_targets(trait_map: TraitMap, games: Sequence[str]) -> dict[str, list[T
     """For each trait, the bots' latent parameters behind its metrics, signed.
 
     A trait metric with sign s is matched with the latent parameter whose recovery
-    target is that metric (itself with direction d): the parameter then moves the
-    trait in direction s * d. Metrics no bot parameter targets are skipped.
+    target is that metric, or the metric it is a variant of (``<target>_<part>``, such
+    as a block or a probability level), with direction d: the parameter then moves
+    the trait in direction s * d. Metrics no bot parameter targets are skipped.
     """
     targets: dict[str, list[TraitTarget]] = {}
     for trait in trait_map.traits:
@@ -190,7 +191,9 @@ def trait_targets(trait_map: TraitMap, games: Sequence[str]) -> dict[str, list[T
                 continue
             for latent, measure in get_game(metric.game).recovery_targets.items():
                 name, direction = recovery_measure(measure)
-                if name == metric.metric:
+                # a variant of the target metric (a block, a probability level: e.g.
+                # hard_choice_rate_p12 of hard_choice_rate) is driven by the same parameter
+                if metric.metric == name or metric.metric.startswith(f"{name}_"):
                     found.append(TraitTarget(metric.game, latent, metric.sign * direction))
         targets[trait.name] = found
     return targets
