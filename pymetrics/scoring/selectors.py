@@ -158,6 +158,18 @@ def trait_scores_of_candidate(*, candidate: Candidate) -> list[TraitScore]:
     )
 
 
+def trait_scores_by_attempt(
+    *, attempt_ids: Sequence[int], norm_table: NormTable
+) -> dict[int, dict[str, TraitScore]]:
+    """Many attempts' trait scores under one norm table, in one query."""
+    scores: dict[int, dict[str, TraitScore]] = {attempt_id: {} for attempt_id in attempt_ids}
+    for score in TraitScore.objects.filter(
+        attempt_id__in=list(attempt_ids), norm_table=norm_table
+    ).order_by("pk"):
+        scores[score.attempt_id][score.trait] = score
+    return scores
+
+
 @dataclass(frozen=True)
 class TraitRow:
     participant: str

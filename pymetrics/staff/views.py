@@ -23,7 +23,12 @@ from pymetrics.assessments.services import assessment_create, candidate_invite
 from pymetrics.common.errors import DomainError
 from pymetrics.games.quality import FLAG_DESCRIPTIONS
 from pymetrics.games.registry import get_game
-from pymetrics.scoring.selectors import latest_metric_set
+from pymetrics.scoring.models import NormTable
+from pymetrics.scoring.selectors import (
+    current_norm_table,
+    latest_metric_set,
+    trait_scores_by_attempt,
+)
 from pymetrics.staff.forms import AssessmentForm, InviteForm
 
 CANDIDATES_PER_PAGE = 50
@@ -115,6 +120,52 @@ def _candidate_rows(attempts: list[Any], games: list[str], shown: str) -> list[d
     return rows
 
 
+#: The tab of the assessment page that shows trait percentiles instead of a game's metrics.
+TRAITS_TAB = "traits"
+
+
+def _trait_rows(attempts: list[Any], norm_table: NormTable | None) -> list[dict[str, Any]]:
+    """Each candidate's trait percentiles (with the 90% interval) under the current norms."""
+    names = (
+        [trait["name"] for trait in norm_table.trait_map.definition["traits"]] if norm_table else []
+    )
+    scores = (
+        trait_scores_by_attempt(attempt_ids=[a.pk for a in attempts], norm_table=norm_table)
+        if norm_table
+        else {}
+    )
+    rows = []
+    for attempt in attempts:
+        mine = scores.get(attempt.pk, {})
+        cells = []
+        for name in names:
+            score = mine.get(name)
+            cells.append(
+                {
+                    "value": score.percentile if score and score.scored else None,
+                    "title": (
+                        f"90% interval: percentile {score.percentile_low:.0f}"
+                        f" to {score.percentile_high:.0f}"
+                        if score
+                        and score.scored
+                        and score.percentile_low is not None
+                        and score.percentile_high is not None
+                        else (score.reason if score else "no trait scores yet")
+                    ),
+                }
+            )
+        flags = sorted({code for score in mine.values() for code in score.quality_flags})
+        rows.append(
+            {
+                "attempt": attempt,
+                "candidate": attempt.candidate,
+                "cells": cells,
+                "flags": [{"code": c, "reason": FLAG_DESCRIPTIONS.get(c, c)} for c in flags],
+            }
+        )
+    return rows
+
+
 @login_required
 def assessment_detail_view(request: HttpRequest, assessment_id: int) -> HttpResponse:
     actor = _actor_or_none(request)
@@ -147,9 +198,17 @@ def assessment_detail_view(request: HttpRequest, assessment_id: int) -> HttpResp
         request.GET.get("page")
     )
     games = [get_game(key) for key in assessment.games]
-    # One game's metrics at a time: a battery has dozens of metrics in all.
+    # One game's metrics at a time (a battery has dozens of metrics in all), or traits.
     requested = request.GET.get("game", "")
+    show_traits = requested == TRAITS_TAB
     shown = requested if requested in assessment.games else assessment.games[0]
+    norm_table = current_norm_table(organization_id=actor.organization.pk)
+    attempts = list(page.object_list)
+    progress_rows = _candidate_rows(attempts, assessment.games, shown)
+    if show_traits:
+        for row, traits in zip(progress_rows, _trait_rows(attempts, norm_table), strict=True):
+            row["cells"] = traits["cells"]
+            row["flags"] = traits["flags"]
     audit_log_record(
         actor=actor,
         action="assessment.candidates.read",
@@ -165,8 +224,14 @@ def assessment_detail_view(request: HttpRequest, assessment_id: int) -> HttpResp
             "assessment": assessment,
             "games": [{"key": g.key, "title": g.title} for g in games],
             "shown_game": get_game(shown),
+            "show_traits": show_traits,
+            "traits_tab": TRAITS_TAB,
+            "norm_table": norm_table,
+            "trait_names": [t["name"] for t in norm_table.trait_map.definition["traits"]]
+            if norm_table
+            else [],
             "page": page,
-            "rows": _candidate_rows(list(page.object_list), assessment.games, shown),
+            "rows": progress_rows,
             "invite_form": invite_form,
             "last_invite": request.session.pop("last_invite", None),
         },

@@ -11,6 +11,7 @@ from django.urls import reverse
 from pymetrics.accounts.models import AuditLog
 from pymetrics.assessments.models import Assessment, Attempt, Candidate
 from pymetrics.assessments.services import assessment_create, candidate_invite, hash_invite_token
+from pymetrics.scoring.models import TraitScore
 
 PASSWORD = "correct horse battery"  # the recruiter fixture's password
 
@@ -285,3 +286,30 @@ def test_another_organisations_assessment_takes_no_invitation(staff_browser, oth
 
     assert response.status_code == 404
     assert Candidate.objects.count() == 0
+
+
+def test_the_traits_tab_shows_percentiles_against_the_labelled_norms(
+    staff_browser, assessment, scored_play
+):
+    from pymetrics.scoring.services import norm_table_build, traits_reinfer_for_norm_table
+
+    url = reverse("staff:assessment-detail", args=[assessment.pk])
+    before = staff_browser.get(url, {"game": "traits"}).content.decode()
+    table = norm_table_build(population="simulated", name="Reference", players=30, seed=4)
+    traits_reinfer_for_norm_table(norm_table=table)
+
+    response = staff_browser.get(url, {"game": "traits"})
+
+    assert "No norm table applies to this organisation yet" in before
+    html = response.content.decode()
+    assert "Percentiles against <strong>Reference v1</strong> (30 people" in html
+    assert "simulated population</span>" in html
+    row = response.context["rows"][0]
+    risk = row["cells"][-1]  # risk_tolerance, the last trait of the map
+    stored = TraitScore.objects.get(attempt_id=scored_play.attempt_id, trait="risk_tolerance")
+    assert risk["value"] == stored.percentile
+    assert risk["title"] == (
+        f"90% interval: percentile {stored.percentile_low:.0f} to {stored.percentile_high:.0f}"
+    )
+    assert row["cells"][0]["value"] is None  # attention: no digits or arrows played
+    assert "0 of 2 metrics present" in row["cells"][0]["title"]
