@@ -133,16 +133,30 @@ def test_failed_extractions_are_listed_in_admin_and_can_be_retried(
     assert "ValueError" not in admin_client.get(url).content.decode()
 
 
+@pytest.fixture
+def memory_layer(settings):
+    """The in-memory channel layer, whatever the environment configures.
+
+    What is announced is under test here, not Redis: the integration tier runs the
+    Redis layer end to end.
+    """
+    from channels.layers import channel_layers, get_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    yield get_channel_layer()
+    channel_layers.backends.clear()
+
+
 def test_new_scores_are_announced_to_the_candidate_s_and_the_assessment_s_groups(
-    reference: NormTable, play: PlayClient, make_balloon_events
+    reference: NormTable, play: PlayClient, make_balloon_events, memory_layer
 ) -> None:
     from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
 
     from pymetrics.conftest import HAND_PLAN
     from pymetrics.scoring.tasks import infer_attempt_traits
 
-    layer = get_channel_layer()
+    layer = memory_layer
     attempt = GameSession.objects.get(pk=play.game_session_id).attempt
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(f"traits.{attempt.candidate_id}", channel)
