@@ -1,4 +1,10 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels.
+
+Sockets pass the Origin check (a browser page must come from one of
+``ALLOWED_HOSTS``; see :mod:`pymetrics.realtime.origin`), then the session
+middleware, so the staff sockets see the logged-in user; the candidate socket
+authenticates with its session token instead.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 django_application = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
+# Channels and the routes need Django set up first.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_application})
+from pymetrics.realtime.origin import browser_origin_validator  # noqa: E402
+from pymetrics.realtime.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_application,
+        "websocket": browser_origin_validator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

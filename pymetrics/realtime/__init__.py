@@ -1,0 +1,1 @@
+"""Real-time WebSocket consumers (DESIGN.md 4.4)."""

@@ -1,0 +1,154 @@
+"""Staff sockets: the Dashboard of an assessment and the TraitStream of a candidate.
+
+Both authenticate like the staff API, with the staff session cookie or an
+``Authorization: Token <key>`` header, act within the actor's organisation (another
+organisation's id is refused exactly like an unknown one), and relay the notices
+the scoring tasks send on the channel layer (``scores.updated``, ``traits.updated``).
+Notices carry ids; the scores are read here, through the same selectors and
+presenters as the API, so a socket never shows more than the viewer may read.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.serializers.json import DjangoJSONEncoder
+
+from pymetrics.accounts.permissions import actor_for_request
+from pymetrics.accounts.services import Actor, api_key_authenticate, audit_log_record
+from pymetrics.assessments.selectors import assessment_get, attempts_for_candidate, candidate_get
+from pymetrics.common.errors import DomainError
+from pymetrics.realtime.limits import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from pymetrics.staff.presenters import candidate_detail
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def staff_actor(scope: dict[str, Any]) -> Actor | None:
+    """The staff actor of a socket's handshake, as the API would see the same request."""
+    client = scope.get("client") or (None, None)
+    meta = {"REMOTE_ADDR": client[0]}
+    authorization = _header(scope, b"authorization") or ""
+    if authorization.startswith("Token "):
+        api_key = api_key_authenticate(plaintext=authorization.removeprefix("Token ").strip())
+        if api_key is None:
+            return None
+        request = SimpleNamespace(user=api_key.user, auth=api_key, session=None, META=meta)
+    else:
+        user = scope.get("user")
+        if user is None or not getattr(user, "is_authenticated", False):
+            return None
+        request = SimpleNamespace(user=user, auth=None, session=scope.get("session"), META=meta)
+    return actor_for_request(request)  # type: ignore[arg-type]
+
+
+class _StaffConsumer(AsyncJsonWebsocketConsumer):
+    """Accept, authenticate, authorise, then join one group; refuse with a close code.
+
+    Refusals accept the handshake first and then close with the code: a browser only
+    sees a close code (4401, 4403) on a socket that was open.
+    """
+
+    group: str = ""
+    actor: Actor | None = None
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        # the API's shapes hold datetimes: encode them as the API does (ISO 8601)
+        return json.dumps(content, cls=DjangoJSONEncoder)
+
+    async def refuse(self, code: int) -> None:
+        await self.accept()
+        await self.close(code=code)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # Staff sockets only listen; a ping gets a pong so clients can check liveness.
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+
+class DashboardConsumer(_StaffConsumer):
+    """``/ws/dashboard/<assessment_id>/``: new scores of an assessment's candidates."""
+
+    async def connect(self) -> None:
+        self.actor = await database_sync_to_async(staff_actor)(self.scope)
+        if self.actor is None:
+            await self.refuse(CLOSE_UNAUTHENTICATED)
+            return
+        assessment_id = int(self.scope["url_route"]["kwargs"]["assessment_id"])
+        try:
+            await database_sync_to_async(assessment_get)(
+                organization=self.actor.organization, assessment_id=assessment_id
+            )
+        except DomainError:
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        self.group = f"dashboard.{assessment_id}"
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "assessment_id": assessment_id})
+
+    async def scores_updated(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {
+                "type": "scores.updated",
+                "assessment_id": event["assessment_id"],
+                "count": event["count"],
+                "attempt_ids": event["attempt_ids"],
+            }
+        )
+
+
+def _candidate_traits(actor: Actor, candidate_id: int) -> dict[str, Any]:
+    """The candidate's traits as the API shows them; the read is audited."""
+    candidate = candidate_get(organization=actor.organization, candidate_id=candidate_id)
+    attempts = list(attempts_for_candidate(candidate=candidate))
+    detail = candidate_detail(candidate, attempts)
+    audit_log_record(
+        actor=actor, action="candidate.traits.read", object_type="candidate", object_id=candidate.pk
+    )
+    return {"type": "traits", "candidate_id": candidate.pk, "traits": detail["traits"]}
+
+
+class TraitStreamConsumer(_StaffConsumer):
+    """``/ws/traits/<candidate_id>/``: a candidate's traits now, and again when they change."""
+
+    candidate_id: int = 0
+
+    async def connect(self) -> None:
+        self.actor = await database_sync_to_async(staff_actor)(self.scope)
+        if self.actor is None:
+            await self.refuse(CLOSE_UNAUTHENTICATED)
+            return
+        self.candidate_id = int(self.scope["url_route"]["kwargs"]["candidate_id"])
+        try:
+            current = await database_sync_to_async(_candidate_traits)(self.actor, self.candidate_id)
+        except DomainError:
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        self.group = f"traits.{self.candidate_id}"
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json(current)
+
+    async def traits_updated(self, event: dict[str, Any]) -> None:
+        assert self.actor is not None
+        try:
+            current = await database_sync_to_async(_candidate_traits)(self.actor, self.candidate_id)
+        except DomainError:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.send_json({**current, "attempt_id": event["attempt_id"]})
