@@ -28,6 +28,7 @@ from django.utils import timezone
 from pymetrics.assessments.models import GameSession, GameSessionState
 from pymetrics.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from pymetrics.common.telemetry import EVENT_BATCHES, EVENTS_INGESTED, INGEST_SECONDS
+from pymetrics.events.activity import activity_record
 from pymetrics.events.models import Event
 from pymetrics.games.base import EventDataError, Game
 from pymetrics.games.registry import get_game
@@ -144,6 +145,7 @@ def events_ingest(*, game_session_id: int, attempt_id: int, events: Any) -> Inge
     except InvalidEvent as error:
         outcome = "invalid"
         EVENTS_INGESTED.inc(error.result.accepted)
+        activity_record(attempt_id=attempt_id, events=error.result.accepted)
         raise
     else:
         outcome = "stored"
@@ -151,6 +153,7 @@ def events_ingest(*, game_session_id: int, attempt_id: int, events: Any) -> Inge
     finally:
         EVENT_BATCHES.labels(outcome=outcome).inc()
         INGEST_SECONDS.observe(time.perf_counter() - started)
+    activity_record(attempt_id=attempt_id, events=result.accepted)
     return result
 
 

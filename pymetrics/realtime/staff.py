@@ -81,7 +81,7 @@ class _StaffConsumer(AsyncJsonWebsocketConsumer):
 
 
 class DashboardConsumer(_StaffConsumer):
-    """``/ws/dashboard/<assessment_id>/``: new scores of an assessment's candidates."""
+    """``/ws/dashboard/<assessment_id>/``: live activity, state changes and new scores."""
 
     async def connect(self) -> None:
         self.actor = await database_sync_to_async(staff_actor)(self.scope)
@@ -100,6 +100,31 @@ class DashboardConsumer(_StaffConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json({"type": "hello", "assessment_id": assessment_id})
+
+    async def events_activity(self, event: dict[str, Any]) -> None:
+        """Events stored for the assessment in the last window (at most 4 a second)."""
+        await self.send_json(
+            {
+                "type": "events.activity",
+                "assessment_id": event["assessment_id"],
+                "events": event["events"],
+                "window_ms": event["window_ms"],
+                "events_per_s": event["events_per_s"],
+            }
+        )
+
+    async def session_state(self, event: dict[str, Any]) -> None:
+        """A game session of the assessment changed state (e.g. a game was completed)."""
+        await self.send_json(
+            {
+                "type": "session.state",
+                "assessment_id": event["assessment_id"],
+                "attempt_id": event["attempt_id"],
+                "game_session_id": event["game_session_id"],
+                "game": event["game"],
+                "state": event["state"],
+            }
+        )
 
     async def scores_updated(self, event: dict[str, Any]) -> None:
         await self.send_json(

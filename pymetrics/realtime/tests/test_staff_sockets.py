@@ -178,3 +178,43 @@ async def test_browsers_must_come_from_an_allowed_host(recruiter, invitation, se
         assert connected
         assert (await socket.receive_json_from())["type"] == "hello"
         await socket.disconnect()
+
+
+async def test_a_dashboard_hears_a_game_completed_and_live_activity(
+    recruiter, play, make_balloon_events
+) -> None:
+    from pymetrics.conftest import HAND_PLAN
+    from pymetrics.events.activity import WINDOW_MS, activity_record
+
+    key = await sync_to_async(lambda: api_key_create(user=recruiter).plaintext)()
+    attempt = await sync_to_async(lambda: Attempt.objects.get(pk=play.attempt_id))()
+    socket = WebsocketCommunicator(
+        APPLICATION, f"/ws/dashboard/{attempt.assessment_id}/", headers=_token_headers(key)
+    )
+    await socket.connect()
+    await socket.receive_json_from()  # hello
+
+    await sync_to_async(play.send)(make_balloon_events(HAND_PLAN))
+    await sync_to_async(play.client.post)(play.complete_url)
+    state = await socket.receive_json_from()
+    window = 2_000_000 * WINDOW_MS
+    await sync_to_async(activity_record)(attempt_id=attempt.pk, events=40, now_ms=window)
+    await sync_to_async(activity_record)(attempt_id=attempt.pk, events=2, now_ms=window + 250)
+    activity = await socket.receive_json_from()
+
+    assert state == {
+        "type": "session.state",
+        "assessment_id": attempt.assessment_id,
+        "attempt_id": attempt.pk,
+        "game_session_id": play.game_session_id,
+        "game": "balloons",
+        "state": "completed",
+    }
+    assert activity == {
+        "type": "events.activity",
+        "assessment_id": attempt.assessment_id,
+        "events": 40,
+        "window_ms": 250,
+        "events_per_s": 160.0,
+    }
+    await socket.disconnect()
