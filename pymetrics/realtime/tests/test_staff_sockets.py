@@ -40,8 +40,11 @@ def memory_layer(settings: Any) -> Iterator[None]:
     """The in-memory layer whatever the environment configures (Redis: integration tier)."""
     from channels.layers import channel_layers
 
+    from pymetrics.events.activity import _assessment_of
+
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     channel_layers.backends.clear()
+    _assessment_of.cache_clear()  # ids come back between tests; never in production
     yield
     channel_layers.backends.clear()
 
