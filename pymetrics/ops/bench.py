@@ -19,6 +19,7 @@ refuses to run rather than touch it.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import gc
 import json
@@ -106,6 +107,10 @@ class Sizes:
     extract_batch: int
     #: distinct bot event streams generated and reused across sessions
     stream_pool: int
+    #: concurrent sockets, one game session each, in the WebSocket ingestion scenario
+    ws_sessions: int = 200
+    #: events per socket frame (a browser client batches its events)
+    ws_frame: int = 250
     #: attempts (each with every game's metrics) whose traits are inferred
     infer_attempts: int = 5000
     #: simulated players per game behind the bench's norm table and metric values
@@ -129,6 +134,7 @@ FULL = Sizes(
     extract_sessions=6000,
     extract_batch=500,
     stream_pool=64,
+    ws_sessions=500,
     infer_attempts=20000,
     infer_population=1000,
 )
@@ -816,6 +822,95 @@ def ingest_http(context: BenchContext) -> list[Figure]:
         Figure(name, stored / elapsed, "events/s"),
         Figure(f"{name}_peak_rss_mb", peak_mb, "MB"),
     ]
+
+
+@scenario("ingest_ws_events_per_s")
+def ingest_ws(context: BenchContext) -> list[Figure]:
+    """Events/s acknowledged over WebSockets from many concurrent sockets.
+
+    ``ws_sessions`` sockets open at once (one game session each, its bot's stream cut
+    into ``ws_frame``-event frames, encoded before the clock starts) and each sends
+    its frames in order, one in flight at a time, as the browser client does. The
+    clock runs from the first connection to the last ack; afterwards every event
+    must be stored once and every session's ``acked_seq`` must cover its stream.
+    """
+    sizes = context.sizes
+    streams = _event_streams(context)
+    sessions = _create_sessions(
+        context, sizes.ws_sessions, streams, state=GameSessionState.PENDING, label="ws"
+    )
+    frames: dict[int, list[str]] = {}
+    expected: dict[int, int] = {}
+    for index, game_session in enumerate(sessions):
+        stream = streams[index % len(streams)].events
+        expected[game_session.pk] = len(stream)
+        frames[game_session.pk] = [
+            json.dumps({"type": "events", "events": stream[start : start + sizes.ws_frame]})
+            for start in range(0, len(stream), sizes.ws_frame)
+        ]
+    tokens = {gs.pk: session_token_issue(attempt_id=gs.attempt_id) for gs in sessions}
+    workers = sizes.server_workers or (os.cpu_count() or 1)
+    server = _start_server(workers)
+    parallel = min(len(sessions), server.max_clients or len(sessions))
+    try:
+        base = server.url.replace("http://", "ws://")
+        elapsed, accepted, errors = asyncio.run(_ws_clients(base, tokens, frames, parallel))
+        peak_mb = server.peak_rss_mb()
+        server_log = server.log_tail() if errors and hasattr(server, "log_tail") else ""
+    finally:
+        server.stop()
+        server.close()
+    if errors:
+        raise BenchError(
+            f"{len(errors)} socket clients failed, first: {errors[0]}\nserver log:\n{server_log}"
+        )
+    sent = sum(expected.values())
+    stored = Event.objects.filter(game_session_id__in=list(expected)).count()
+    acked = dict(GameSession.objects.filter(pk__in=list(expected)).values_list("pk", "acked_seq"))
+    if stored != sent or accepted != sent or acked != expected:
+        raise BenchError(f"sent {sent} events, acknowledged {accepted}, database has {stored}")
+    context.log(
+        f"ingest_ws: {stored} events from {len(sessions)} sockets ({parallel} at once), "
+        f"{elapsed:.2f} s, frames of {sizes.ws_frame}, {workers} server workers"
+    )
+    name = "ingest_ws_events_per_s"
+    return [
+        Figure(name, stored / elapsed, "events/s"),
+        Figure(f"{name}_peak_rss_mb", peak_mb, "MB"),
+    ]
+
+
+async def _ws_clients(
+    base: str, tokens: dict[int, str], frames: dict[int, list[str]], parallel: int
+) -> tuple[float, int, list[str]]:
+    """Every session's frames over its own socket, ``parallel`` sockets at a time."""
+    import websockets
+
+    gate = asyncio.Semaphore(parallel)
+    errors: list[str] = []
+
+    async def one(game_session_id: int) -> int:
+        accepted = 0
+        async with gate:
+            url = f"{base}/ws/play/{game_session_id}/?token={tokens[game_session_id]}"
+            try:
+                async with websockets.connect(url, max_size=None, open_timeout=60) as socket:
+                    hello = json.loads(await socket.recv())
+                    if hello.get("type") != "hello":
+                        raise BenchError(f"expected hello, got {hello}")
+                    for frame in frames[game_session_id]:
+                        await socket.send(frame)
+                        ack = json.loads(await socket.recv())
+                        if ack.get("type") != "ack":
+                            raise BenchError(f"expected ack, got {ack}")
+                        accepted += int(ack["accepted"])
+            except Exception as error:  # reported after every client finished
+                errors.append(f"{type(error).__name__}: {error}")
+        return accepted
+
+    started = time.perf_counter()
+    counts = await asyncio.gather(*(one(pk) for pk in frames))
+    return time.perf_counter() - started, sum(counts), errors
 
 
 @scenario("extract_sessions_per_min")

@@ -7,6 +7,7 @@ staff login, and nothing shows data of any other candidate.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -190,6 +191,10 @@ def game(request: HttpRequest, invite_token: str, game_session_id: int) -> HttpR
                 "session_token": started.session_token,
                 "events_url": reverse("api:play-events", args=[game_session.pk]),
                 "complete_url": reverse("api:play-complete", args=[game_session.pk]),
+                # EventStream socket (DESIGN.md 4.4); a path: the browser picks ws: or
+                # wss: and the host from its own location.
+                "socket_url": f"/ws/play/{game_session.pk}/?"
+                + urlencode({"token": started.session_token}),
                 "lobby_url": reverse("play:lobby", args=[invite_token]),
                 "next_seq": game_session.acked_seq + 1,
                 "config": game_session.config,

@@ -92,6 +92,10 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     RATE_PER_S: float = 20.0
     RATE_BURST: float = 40.0
     MAX_MESSAGE_BYTES: int = MAX_MESSAGE_BYTES
+    #: No channel layer: nothing is ever sent to a candidate's socket through it, and a
+    #: layer subscription is a Redis receive loop per socket (hundreds of candidates
+    #: play at once), which only costs Redis connections and time-outs under load.
+    channel_layer_alias = None
 
     game_session_id: int
     attempt_id: int

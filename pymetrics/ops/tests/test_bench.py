@@ -32,6 +32,8 @@ TINY = bench.Sizes(
     extract_sessions=5,
     extract_batch=2,
     stream_pool=2,
+    ws_sessions=3,
+    ws_frame=250,
     infer_attempts=5,
     infer_population=12,
 )
@@ -39,6 +41,8 @@ TINY = bench.Sizes(
 FIGURES = {
     "ingest_http_events_per_s": "events/s",
     "ingest_http_events_per_s_peak_rss_mb": "MB",
+    "ingest_ws_events_per_s": "events/s",
+    "ingest_ws_events_per_s_peak_rss_mb": "MB",
     "extract_sessions_per_min": "sessions/min",
     "extract_sessions_per_min_peak_rss_mb": "MB",
     "infer_sessions_per_min": "attempts/min",
@@ -92,8 +96,8 @@ def test_bench_runs_only_the_scenarios_asked_for(tmp_path, monkeypatch):
 
 
 def test_an_unknown_scenario_is_refused_by_name():
-    with pytest.raises(CommandError, match="unknown scenario 'ingest_ws'"):
-        call_command("bench", "--quick", "--only", "ingest_ws", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="unknown scenario 'ingest_wss'"):
+        call_command("bench", "--quick", "--only", "ingest_wss", stdout=io.StringIO())
 
 
 def test_the_bench_refuses_an_organisation_bench_it_did_not_make(monkeypatch):
@@ -134,6 +138,7 @@ def test_scratch_data_of_an_interrupted_run_is_deleted_first(monkeypatch):
 def test_scenarios_are_a_registry_of_named_functions():
     assert list(bench.SCENARIOS) == [
         "ingest_http_events_per_s",
+        "ingest_ws_events_per_s",
         "extract_sessions_per_min",
         "infer_sessions_per_min",
     ]

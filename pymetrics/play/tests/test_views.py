@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -230,6 +231,8 @@ def test_the_game_page_embeds_its_configuration(client, consented):
         "session_token": config["session_token"],
         "events_url": f"/api/v1/play/game-sessions/{game_session.pk}/events/",
         "complete_url": f"/api/v1/play/game-sessions/{game_session.pk}/complete/",
+        "socket_url": f"/ws/play/{game_session.pk}/?"
+        + urlencode({"token": config["session_token"]}),
         "lobby_url": f"/play/{consented.invite_token}/lobby/",
         "next_seq": 5,
         "config": get_game("balloons").make_config(game_session.seed),

@@ -15,6 +15,26 @@
  *     `pymetrics:events:<gameSessionId>`, so a reload loses nothing: the next page
  *     re-loads it, continues the seq numbering and re-sends what was not acked.
  *
+ * WebSocket transport (DESIGN.md 4.4), used when `socketUrl` is given and the
+ * browser has WebSocket; the buffer stays the source of truth either way:
+ *   - start() opens `ws(s)://<host>/ws/play/<id>/?token=...`; the server greets with
+ *     {"type": "hello", "acked_seq"}: we drop what it has and send the rest, in order,
+ *     as {"type": "events", "events": [...]} frames of at most maxBatch events (and
+ *     1000 events, 1 MiB), one frame in flight at a time; {"type": "ack", "acked_seq"}
+ *     drops what it covers;
+ *   - {"type": "ping"} is answered with {"type": "pong"};
+ *   - an error frame naming acked_seq (an invalid event) is final, like an HTTP 4xx;
+ *     so are close codes 4400, 4401, 4403, 4413 (and any other 44xx but 4408 and
+ *     4429): onError once, nothing more is sent;
+ *   - any other close (1006, 1001, 1011, 4408 idle, 4429 rate limited ...) or no
+ *     answer within socketTimeoutMs reconnects after backoff with jitter; the next
+ *     hello says where to resume, so nothing is lost and nothing is sent twice
+ *     on purpose (a resent frame is deduped by seq on the server);
+ *   - after socketFailuresBeforeHttp connection attempts in a row that never got
+ *     a hello, the page switches to the HTTP endpoints for good;
+ *   - complete() drains the buffer, sends {"type": "complete"} and resolves on
+ *     {"type": "completed"} (or completes over HTTP if it fell back meanwhile).
+ *
  * Plain script (no bundler): defines the global `PymetricsEventClient`, and
  * `module.exports` under node so js-tests/ can load it.
  */
@@ -25,6 +45,9 @@
   var STORAGE_VERSION = 1;
   // Browsers refuse keepalive requests whose pending bodies exceed 64 KiB in total.
   var KEEPALIVE_MAX_BYTES = 60000;
+  // The EventStream socket's limits per frame (DESIGN.md 4.4).
+  var FRAME_MAX_EVENTS = 1000;
+  var FRAME_MAX_BYTES = 1024 * 1024;
 
   function memoryStorage() {
     var items = {};
@@ -74,6 +97,72 @@
     return Math.round(value * 1000) / 1000;
   }
 
+  function defaultWebSocket() {
+    return typeof WebSocket === 'function' ? WebSocket : null;
+  }
+
+  /**
+   * The absolute ws:/wss: URL of `url`: kept when it is already ws(s):, http(s):
+   * becomes ws(s):, a path is resolved against `loc` (wss: on an https: page).
+   * Null when it cannot be resolved (no location to resolve a path against).
+   */
+  function resolveSocketUrl(url, loc) {
+    if (!url) {
+      return null;
+    }
+    url = String(url);
+    if (/^wss?:\/\//i.test(url)) {
+      return url;
+    }
+    if (/^https?:\/\//i.test(url)) {
+      return url.replace(/^http/i, 'ws');
+    }
+    if (!loc || !loc.host) {
+      return null;
+    }
+    var scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (url.slice(0, 2) === '//') {
+      return scheme + url;
+    }
+    if (url.charAt(0) === '/') {
+      return scheme + '//' + loc.host + url;
+    }
+    if (typeof URL === 'function' && loc.href) {
+      try {
+        var resolved = new URL(url, loc.href);
+        return scheme + '//' + resolved.host + resolved.pathname + resolved.search;
+      } catch (err) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /** Length of `text` in UTF-8 bytes. */
+  function utf8Length(text) {
+    var bytes = 0;
+    for (var i = 0; i < text.length; i++) {
+      var c = text.charCodeAt(i);
+      if (c < 0x80) {
+        bytes += 1;
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length &&
+                 (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        bytes += 4; // a surrogate pair
+        i += 1;
+      } else {
+        bytes += 3;
+      }
+    }
+    return bytes;
+  }
+
+  /** A close the server means for good (mirrors a final HTTP 4xx). */
+  function isFinalClose(code) {
+    return code >= 4400 && code < 4500 && code !== 4408 && code !== 4429;
+  }
+
   /** The server refused a request for good; `error` is its {code, message, details}. */
   class HttpError extends Error {
     constructor(status, error) {
@@ -108,6 +197,16 @@
      * @param {Function} [options.clearTimer] clearTimeout-compatible.
      * @param {object} [options.documentTarget] where visibilitychange is heard.
      * @param {object} [options.windowTarget] where blur/focus/pagehide are heard.
+     * @param {string} [options.socketUrl] the EventStream socket, absolute (ws:, wss:)
+     *   or a path resolved against `location` (ws: from http:, wss: from https:).
+     *   Without it, or without WebSocket support, events go over HTTP only.
+     * @param {Function} [options.WebSocketImpl] WebSocket constructor (default: the
+     *   global WebSocket; null forces HTTP).
+     * @param {object} [options.location] what a socketUrl path is resolved against.
+     * @param {number} [options.socketFailuresBeforeHttp=3] connection attempts in a
+     *   row without a hello after which the page uses HTTP for good (0: never).
+     * @param {number} [options.socketTimeoutMs=15000] how long to wait for the
+     *   server's hello, ack or completed before the socket counts as dead (0: forever).
      */
     constructor(options) {
       var o = options || {};
@@ -134,6 +233,15 @@
       this._random = o.random || Math.random;
       this._setTimer = o.setTimer || function (fn, ms) { return setTimeout(fn, ms); };
       this._clearTimer = o.clearTimer || function (handle) { clearTimeout(handle); };
+      this.socketFailuresBeforeHttp = o.socketFailuresBeforeHttp === undefined
+        ? 3
+        : o.socketFailuresBeforeHttp;
+      this.socketTimeoutMs = o.socketTimeoutMs === undefined ? 15000 : o.socketTimeoutMs;
+      this._WebSocket = o.WebSocketImpl !== undefined ? o.WebSocketImpl : defaultWebSocket();
+      this.socketUrl = resolveSocketUrl(
+        o.socketUrl,
+        o.location !== undefined ? o.location : (typeof location !== 'undefined' ? location : null)
+      );
       this._document = o.documentTarget !== undefined
         ? o.documentTarget
         : (typeof document !== 'undefined' ? document : null);
@@ -155,6 +263,23 @@
       this._completed = false;
       this._waiters = [];         // complete() waiting for the buffer to drain
       this._completing = null;    // promise of a running complete()
+
+      // 'socket' while the WebSocket is used, 'http' without one or after the fallback.
+      this._transport = this.socketUrl && typeof this._WebSocket === 'function'
+        ? 'socket'
+        : 'http';
+      this._ws = null;            // the current socket (null while down)
+      this._wsReady = false;      // its hello has arrived
+      this._wsFrame = null;       // {firstSeq, lastSeq, count} of the frame awaiting its ack
+      this._wsDone = false;       // the server said "completed" on it
+      this._wsError = null;       // last error frame, explains the close that follows
+      this._wsReconnect = null;   // timer of the next connection attempt
+      this._wsWatchdog = null;    // timer: the server's answer is overdue
+      this._wsRetries = 0;        // unexpected closes since the last hello (backoff)
+      this._wsFailedAttempts = 0; // connections in a row that closed before a hello
+      this._frameLimit = FRAME_MAX_EVENTS; // lowered if the server says a frame is too big
+      this._completion = null;    // complete() waiting for "completed"
+      this._completeSent = false;
 
       var lastSeq = Math.max(0, (o.startSeq === undefined ? 1 : o.startSeq) - 1);
       var saved = this._load();
@@ -186,14 +311,21 @@
       return this._buffer.slice();
     }
 
+    /** 'socket' while events go over the WebSocket, else 'http'. */
+    get transport() {
+      return this._transport;
+    }
+
     /**
-     * Starts the clock (t = 0 now, or just after the last t before a reload) and
-     * listens for visibility and focus changes, which are recorded as events.
+     * Starts the clock (t = 0 now, or just after the last t before a reload),
+     * listens for visibility and focus changes, which are recorded as events, and
+     * opens the socket when there is one.
      */
     start() {
       if (this._t0 === null) {
         this._t0 = this._now() - this._lastT;
       }
+      this._connect();
       if (!this._listening) {
         this._listening = true;
         if (this._document && this._document.addEventListener) {
@@ -261,7 +393,8 @@
 
     /**
      * Sends one batch now (unless one is in flight, a retry is waiting, or sending
-     * stopped). Resolves when that POST has been answered.
+     * stopped). Over HTTP it resolves when that POST has been answered; over the
+     * socket once the frame is handed to it (its ack arrives as a message later).
      */
     flush() {
       if (this._timerIsRetry) {
@@ -291,6 +424,14 @@
         return;
       }
       await this._drain();
+      if (this._transport === 'socket') {
+        if (await this._completeOverSocket()) {
+          this._finish();
+          return;
+        }
+        // Fell back to HTTP meanwhile: whatever is still buffered goes that way first.
+        await this._drain();
+      }
       for (;;) {
         var response = null;
         try {
@@ -316,10 +457,15 @@
         this._setReconnecting(true);
         await this._sleep(this._backoffDelay(response));
       }
+      this._finish();
+    }
+
+    _finish() {
       this._failures = 0;
       this._setReconnecting(false);
       this._completed = true;
       this.stop();
+      this._closeSocket();
       try {
         this._storage.removeItem(this.storageKey);
       } catch (err) {
@@ -347,6 +493,11 @@
     }
 
     _onPageHide() {
+      if (this._transport === 'socket') {
+        // The socket dies with the page; a keepalive POST outlives it (the server
+        // dedupes by seq, so sending the same events both ways is harmless).
+        this._beacon();
+      }
       this.flush();
     }
 
@@ -361,7 +512,8 @@
     }
 
     _schedule(delayMs) {
-      if (this._timer !== null || this._inFlight || this._fatal || this._completed) {
+      if (this._timer !== null || this._inFlight || this._wsFrame || this._fatal ||
+          this._completed) {
         return;
       }
       var self = this;
@@ -381,6 +533,10 @@
     }
 
     _flushNow() {
+      if (this._transport === 'socket') {
+        this._socketFlush();
+        return Promise.resolve();
+      }
       if (this._inFlight) {
         return this._inFlight;
       }
@@ -490,8 +646,8 @@
       return status === 429 || status === 408 || status >= 500;
     }
 
-    _backoffDelay(response) {
-      var attempt = Math.max(1, this._failures);
+    _backoffDelay(response, failures) {
+      var attempt = Math.max(1, failures === undefined ? this._failures : failures);
       var ceiling = Math.min(this.backoffMaxMs, this.backoffBaseMs * Math.pow(2, attempt - 1));
       // "Equal jitter": at least half the ceiling, so retries never hammer the server.
       var delay = ceiling / 2 + this._random() * (ceiling / 2);
@@ -534,9 +690,15 @@
       }
       this._fatal = error;
       this._cancelTimer();
+      this._closeSocket();
       this._setReconnecting(false);
       this._callSafely(this.onError, error);
       this._notifyWaiters();
+      var completion = this._completion;
+      this._completion = null;
+      if (completion) {
+        completion.reject(new HttpError(0, error));
+      }
     }
 
     _callSafely(callback, value) {
@@ -572,7 +734,7 @@
         this._waiters = [];
         var error = new HttpError(0, this._fatal);
         waiters.forEach(function (w) { w.reject(error); });
-      } else if (this._buffer.length === 0 && !this._inFlight) {
+      } else if (this._buffer.length === 0 && !this._inFlight && !this._wsFrame) {
         waiters = this._waiters;
         this._waiters = [];
         waiters.forEach(function (w) { w.resolve(); });
@@ -584,6 +746,415 @@
       return new Promise(function (resolve) {
         self._setTimer(resolve, ms);
       });
+    }
+
+    // --- WebSocket transport ---------------------------------------------------
+
+    /** Opens the socket unless one is open, a reconnect is waiting or it is over. */
+    _connect() {
+      if (this._transport !== 'socket' || this._ws || this._wsReconnect !== null ||
+          this._fatal || this._completed) {
+        return;
+      }
+      var self = this;
+      var ws;
+      try {
+        ws = new this._WebSocket(this.socketUrl);
+      } catch (err) {
+        // Refused at once (bad URL, blocked by policy): a failed attempt like any other.
+        this._socketDown(false);
+        return;
+      }
+      this._ws = ws;
+      this._wsReady = false;
+      this._wsDone = false;
+      this._wsError = null;
+      ws.onmessage = function (event) {
+        self._onSocketMessage(ws, event);
+      };
+      ws.onclose = function (event) {
+        self._onSocketClose(ws, event);
+      };
+      ws.onerror = function () {
+        // A close event always follows; it decides what happens next.
+      };
+      this._armWatchdog();
+    }
+
+    _onSocketMessage(ws, event) {
+      if (ws !== this._ws) {
+        return; // a socket we already gave up on
+      }
+      var message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (err) {
+        return;
+      }
+      if (!message || typeof message !== 'object') {
+        return;
+      }
+      this._disarmWatchdog();
+      switch (message.type) {
+        case 'hello':
+          this._onHello(message);
+          break;
+        case 'ack':
+          this._onAck(message);
+          break;
+        case 'error':
+          this._onErrorFrame(message);
+          break;
+        case 'ping':
+          this._socketSend({ type: 'pong' });
+          break;
+        case 'completed':
+          this._onCompleted();
+          break;
+        default:
+          break; // pong, or something newer than this client
+      }
+      if (this._ws === ws && (!this._wsReady || this._wsFrame || this._completeSent)) {
+        this._armWatchdog(); // still waiting for an answer, and the server is alive
+      }
+    }
+
+    _onHello(message) {
+      var acked = Number(message.acked_seq);
+      this._wsReady = true;
+      this._wsRetries = 0;
+      this._wsFailedAttempts = 0;
+      this._wsFrame = null;
+      this._completeSent = false;
+      this._failures = 0;
+      if (Number.isFinite(acked) && acked >= 0) {
+        if (acked > this._seq) {
+          // The server has more than this page numbered (another tab?): continue after it.
+          this._seq = acked;
+        }
+        this._ack(acked);
+      }
+      this._setReconnecting(false);
+      // Resend what the server lacks at once, without waiting for the batch window.
+      this._cancelTimer();
+      this._socketFlush();
+    }
+
+    _onAck(message) {
+      var acked = Number(message.acked_seq);
+      var frame = this._wsFrame;
+      this._wsFrame = null;
+      if (Number.isFinite(acked)) {
+        this._ack(acked);
+      }
+      if (!frame) {
+        return;
+      }
+      if (this._buffer.length === 0) {
+        this._recovered();
+        this._notifyWaiters();
+        this._maybeSendComplete();
+      } else if (Number.isFinite(acked) && acked >= frame.firstSeq) {
+        this._recovered();
+        // More is waiting; if complete() is waiting too, don't pause between frames.
+        var hurry = this._waiters.length > 0 || this._completion !== null ||
+          this._buffer.length >= this.maxBatch;
+        this._schedule(hurry ? 0 : this.flushIntervalMs);
+      } else {
+        // Answered, but nothing we sent was stored (the server waits for a seq it
+        // does not have): send again with backoff, not in a tight loop.
+        this._failures += 1;
+        this._scheduleRetry(this._backoffDelay(null));
+      }
+    }
+
+    _onErrorFrame(message) {
+      var error = message.error && typeof message.error === 'object'
+        ? message.error
+        : { code: 'socket_error', message: 'The server refused the events.', details: {} };
+      if (Object.prototype.hasOwnProperty.call(message, 'acked_seq')) {
+        // The answer to a batch with an invalid event (or to events for a game that
+        // is over): the valid ones before it are stored; the rest can never be,
+        // like an HTTP 4xx.
+        var acked = Number(message.acked_seq);
+        if (message.acked_seq !== null && Number.isFinite(acked)) {
+          this._ack(acked);
+        }
+        this._wsFrame = null;
+        this._stopFor(error);
+        return;
+      }
+      var frame = this._wsFrame;
+      if (error.code === 'batch_too_large' && frame && frame.count > 1) {
+        // Nothing was stored: send smaller frames from now on.
+        this._frameLimit = Math.max(1, Math.floor(frame.count / 2));
+        this._wsFrame = null;
+        this._socketFlush();
+        return;
+      }
+      // Otherwise (not authenticated, rate limited, idle ...) the server closes the
+      // socket next and its close code says whether to retry; keep the reason.
+      this._wsError = error;
+    }
+
+    _onCompleted() {
+      this._wsDone = true;
+      this._completeSent = false;
+      var completion = this._completion;
+      this._completion = null;
+      if (completion) {
+        completion.resolve(true);
+      }
+    }
+
+    _onSocketClose(ws, event) {
+      if (ws !== this._ws) {
+        return;
+      }
+      var hadHello = this._wsReady;
+      var done = this._wsDone;
+      var error = this._wsError;
+      this._forgetSocket();
+      if (done || this._fatal || this._completed) {
+        return;
+      }
+      var code = event && typeof event.code === 'number' ? event.code : 1006;
+      if (isFinalClose(code)) {
+        this._stopFor(error || {
+          code: 'socket_closed_' + code,
+          message: 'The server closed the connection (code ' + code + ').',
+          details: { close_code: code },
+        });
+        return;
+      }
+      this._socketDown(hadHello);
+    }
+
+    /** The socket is gone unexpectedly: reconnect after backoff, or fall back to HTTP. */
+    _socketDown(hadHello) {
+      if (!hadHello) {
+        this._wsFailedAttempts += 1;
+        if (this.socketFailuresBeforeHttp > 0 &&
+            this._wsFailedAttempts >= this.socketFailuresBeforeHttp) {
+          this._fallBackToHttp();
+          return;
+        }
+      } else {
+        // Tell the candidate only once a working socket is lost; attempts that never
+        // worked stay quiet (the HTTP fallback may well work).
+        this._setReconnecting(true);
+      }
+      this._wsRetries += 1;
+      var self = this;
+      this._wsReconnect = this._setTimer(function () {
+        self._wsReconnect = null;
+        self._connect();
+      }, this._backoffDelay(null, this._wsRetries));
+    }
+
+    _fallBackToHttp() {
+      this._transport = 'http';
+      this._closeSocket();
+      this._cancelTimer();
+      this._failures = 0;
+      var completion = this._completion;
+      this._completion = null;
+      if (completion) {
+        completion.resolve(false); // complete() goes on over HTTP
+      }
+      if (this._buffer.length) {
+        this._flushNow();
+      } else {
+        this._notifyWaiters();
+      }
+    }
+
+    /** Sends the next frame if the socket is up and none is in flight. */
+    _socketFlush() {
+      if (this._fatal || this._completed) {
+        this._notifyWaiters();
+        return;
+      }
+      if (!this._ws) {
+        this._connect();
+        return;
+      }
+      if (!this._wsReady || this._wsFrame || this._completeSent) {
+        // (Events recorded after "complete" went out cannot be stored any more.)
+        return;
+      }
+      if (this._buffer.length === 0) {
+        this._notifyWaiters();
+        this._maybeSendComplete();
+        return;
+      }
+      // As many events as fit: maxBatch, the server's 1000 events and 1 MiB per frame.
+      // (One event over 1 MiB still goes alone; the server refuses it with 4413.)
+      var limit = Math.min(this.maxBatch, this._frameLimit, FRAME_MAX_EVENTS);
+      var head = '{"type":"events","events":[';
+      var bytes = head.length + 2;
+      var pieces = [];
+      for (var i = 0; i < this._buffer.length && pieces.length < limit; i++) {
+        var piece = JSON.stringify(this._buffer[i]);
+        var size = utf8Length(piece) + (pieces.length ? 1 : 0);
+        if (pieces.length && bytes + size > FRAME_MAX_BYTES) {
+          break;
+        }
+        bytes += size;
+        pieces.push(piece);
+      }
+      var count = pieces.length;
+      var text = head + pieces.join(',') + ']}';
+      var frame = {
+        firstSeq: this._buffer[0].seq,
+        lastSeq: this._buffer[count - 1].seq,
+        count: count,
+      };
+      this._wsFrame = frame;
+      if (!this._socketSend(text)) {
+        this._wsFrame = null;
+        return;
+      }
+      this._armWatchdog();
+    }
+
+    _maybeSendComplete() {
+      if (!this._completion || this._completeSent || !this._ws || !this._wsReady ||
+          this._wsFrame || this._buffer.length) {
+        return;
+      }
+      if (this._socketSend({ type: 'complete' })) {
+        this._completeSent = true;
+        this._armWatchdog();
+      }
+    }
+
+    /** Resolves true on "completed", false if the page fell back to HTTP first. */
+    _completeOverSocket() {
+      var self = this;
+      return new Promise(function (resolve, reject) {
+        self._completion = { resolve: resolve, reject: reject };
+        if (self._fatal) {
+          self._completion = null;
+          reject(new HttpError(0, self._fatal));
+          return;
+        }
+        self._connect();
+        self._maybeSendComplete();
+      });
+    }
+
+    _socketSend(message) {
+      var ws = this._ws;
+      try {
+        ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+        return true;
+      } catch (err) {
+        // Not open after all: handle it as the drop it is.
+        this._onSocketClose(ws, { code: 1006 });
+        try {
+          ws.close();
+        } catch (ignored) {
+          /* already closed */
+        }
+        return false;
+      }
+    }
+
+    _armWatchdog() {
+      this._disarmWatchdog();
+      if (!(this.socketTimeoutMs > 0) || !this._ws) {
+        return;
+      }
+      var self = this;
+      var ws = this._ws;
+      this._wsWatchdog = this._setTimer(function () {
+        self._wsWatchdog = null;
+        if (ws !== self._ws) {
+          return;
+        }
+        // No hello, ack or completed in time: the connection is dead (or half-open).
+        self._onSocketClose(ws, { code: 1006 });
+        try {
+          ws.close();
+        } catch (err) {
+          /* already closed */
+        }
+      }, this.socketTimeoutMs);
+    }
+
+    _disarmWatchdog() {
+      if (this._wsWatchdog !== null) {
+        this._clearTimer(this._wsWatchdog);
+        this._wsWatchdog = null;
+      }
+    }
+
+    /** Drops the current socket's state (its late events are then ignored). */
+    _forgetSocket() {
+      this._disarmWatchdog();
+      this._ws = null;
+      this._wsReady = false;
+      this._wsFrame = null;
+      this._wsError = null;
+      this._completeSent = false;
+    }
+
+    /** Closes the socket for good (completed, final error, HTTP fallback). */
+    _closeSocket() {
+      if (this._wsReconnect !== null) {
+        this._clearTimer(this._wsReconnect);
+        this._wsReconnect = null;
+      }
+      var ws = this._ws;
+      this._forgetSocket();
+      if (ws) {
+        try {
+          ws.close(1000);
+        } catch (err) {
+          /* already closed */
+        }
+      }
+    }
+
+    /** Best effort on pagehide: POST the buffer with keepalive, which outlives the page. */
+    _beacon() {
+      if (this._fatal || this._completed || !this._buffer.length) {
+        return;
+      }
+      var batch = this._buffer.slice(0, this.maxBatch);
+      var body = JSON.stringify({ events: batch });
+      while (body.length > KEEPALIVE_MAX_BYTES && batch.length > 1) {
+        batch = batch.slice(0, Math.floor(batch.length / 2));
+        body = JSON.stringify({ events: batch });
+      }
+      if (body.length > KEEPALIVE_MAX_BYTES) {
+        return;
+      }
+      var self = this;
+      Promise.resolve()
+        .then(function () {
+          return self._fetch(self.eventsUrl, {
+            method: 'POST',
+            headers: self._headers(),
+            body: body,
+            credentials: 'omit',
+            keepalive: true,
+          });
+        })
+        .then(function (response) {
+          return response && response.ok ? response.json() : null;
+        })
+        .then(function (answer) {
+          var acked = Number(answer && answer.acked_seq);
+          if (Number.isFinite(acked) && acked > self._ackedSeq && !self._completed) {
+            self._ack(acked);
+            self._notifyWaiters();
+          }
+        })
+        .catch(function () {
+          /* the socket path still has every event */
+        });
     }
 
     // --- storage --------------------------------------------------------------

@@ -188,6 +188,8 @@
     var client = new PymetricsEventClient({
       eventsUrl: config.events_url,
       completeUrl: config.complete_url,
+      // Events go over the WebSocket when it works, else over HTTP (see event-client.js).
+      socketUrl: config.socket_url,
       sessionToken: config.session_token,
       gameSessionId: config.game_session_id,
       startSeq: config.next_seq || 1,
