@@ -22,7 +22,15 @@ from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor, api_key_authenticate, audit_log_record
 from pymetrics.assessments.selectors import assessment_get, attempts_for_candidate, candidate_get
 from pymetrics.common.errors import DomainError
-from pymetrics.realtime.limits import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from pymetrics.realtime.limits import (
+    CLOSE_FORBIDDEN,
+    CLOSE_INVALID,
+    CLOSE_RATE_LIMITED,
+    CLOSE_TOO_LARGE,
+    CLOSE_UNAUTHENTICATED,
+    RateLimiter,
+    message_too_large,
+)
 from pymetrics.staff.presenters import candidate_detail
 
 
@@ -70,9 +78,32 @@ class _StaffConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.close(code=code)
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        # Staff sockets only listen; a ping gets a pong so clients can check liveness.
-        if isinstance(content, dict) and content.get("type") == "ping":
+    #: Staff sockets only listen: a few pings a second is all a client needs to send.
+    RATE_PER_S: float = 5.0
+    RATE_BURST: float = 10.0
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Only small JSON pings are expected; anything else closes with its code."""
+        if not hasattr(self, "limiter"):
+            self.limiter = RateLimiter(rate=self.RATE_PER_S, burst=self.RATE_BURST)
+        if text_data is None:
+            await self.close(code=CLOSE_INVALID)
+            return
+        if message_too_large(text_data):
+            await self.close(code=CLOSE_TOO_LARGE)
+            return
+        if not self.limiter.allow():
+            await self.close(code=CLOSE_RATE_LIMITED)
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.close(code=CLOSE_INVALID)
+            return
+        if not isinstance(content, dict) or content.get("type") not in ("ping", "pong"):
+            await self.close(code=CLOSE_INVALID)
+            return
+        if content["type"] == "ping":
             await self.send_json({"type": "pong"})
 
     async def disconnect(self, code: int) -> None:

@@ -221,3 +221,38 @@ async def test_a_dashboard_hears_a_game_completed_and_live_activity(
         "events_per_s": 160.0,
     }
     await socket.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frames", "code"),
+    [
+        pytest.param([b"\x00\x01"], 4400, id="binary"),
+        pytest.param(["{not json"], 4400, id="malformed"),
+        pytest.param(['{"type": "subscribe"}'], 4400, id="unknown-type"),
+        pytest.param(['"x' + "x" * (1024 * 1024) + '"'], 4413, id="oversized"),
+        pytest.param(['{"type": "ping"}'] * 30, 4429, id="flood"),
+    ],
+)
+async def test_staff_sockets_close_bad_clients_with_their_codes(
+    recruiter, invitation, frames, code
+) -> None:
+    key = await sync_to_async(lambda: api_key_create(user=recruiter).plaintext)()
+    socket = WebsocketCommunicator(
+        APPLICATION,
+        f"/ws/dashboard/{invitation.attempt.assessment_id}/",
+        headers=_token_headers(key),
+    )
+    await socket.connect()
+    await socket.receive_json_from()  # hello
+
+    for frame in frames:
+        if isinstance(frame, bytes):
+            await socket.send_to(bytes_data=frame)
+        else:
+            await socket.send_to(text_data=frame)
+    while True:
+        message = await socket.receive_output(timeout=2)
+        if message["type"] == "websocket.close":
+            break
+
+    assert message["code"] == code
