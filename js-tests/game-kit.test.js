@@ -75,3 +75,22 @@ test('seededRandom and seededInt are reproducible for a seed and differ between 
 test('escapeHtml escapes the five HTML-special characters', () => {
   assert.equal(Kit.escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
 });
+
+test('recorder passes events on, and a failure to save never stops the game', () => {
+  const seen = [];
+  const emit = Kit.recorder((type, data, at) => seen.push([type, data, at]), 'cards');
+  emit('choice', { deck: 'A' }, 12.5);
+  assert.deepEqual(seen, [['choice', { deck: 'A' }, 12.5]]);
+
+  const logged = [];
+  const original = console.error;
+  console.error = (...args) => logged.push(args[0]);
+  try {
+    Kit.recorder(() => { throw new Error('storage full'); }, 'cards')('choice', {});
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(logged, ['cards: could not record choice']);
+  // practice has no record function: nothing happens
+  assert.doesNotThrow(() => Kit.recorder(null, 'cards')('choice', {}));
+});

@@ -224,20 +224,7 @@ var jsPsychArrows = (function (jspsych) {
       display_element.appendChild(root);
 
       // --- helpers -------------------------------------------------------------
-      function emit(type, data, at) {
-        if (!record) {
-          return;
-        }
-        try {
-          record(type, data, at);
-        } catch (err) {
-          // Stopping the game because saving failed would be worse than a gap the
-          // server can flag; the event client reports its own errors.
-          if (typeof console !== 'undefined') {
-            console.error('arrows: could not record ' + type, err);
-          }
-        }
-      }
+      var emit = window.PymetricsKit.recorder(record, 'arrows');
 
       function later(callback, ms) {
         return jsPsych.pluginAPI.setTimeout(function () {

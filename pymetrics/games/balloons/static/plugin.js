@@ -267,20 +267,7 @@ var jsPsychBalloons = (function (jspsych) {
       var refocus = null; // button to focus again when the next balloon starts
 
       // --- helpers -------------------------------------------------------------
-      function emit(type, data, at) {
-        if (!record) {
-          return;
-        }
-        try {
-          record(type, data, at);
-        } catch (err) {
-          // Losing the game because saving failed would be worse than a gap the
-          // server can flag; the event client reports its own errors.
-          if (typeof console !== 'undefined') {
-            console.error('balloons: could not record ' + type, err);
-          }
-        }
-      }
+      var emit = window.PymetricsKit.recorder(record, 'balloons');
 
       function setStatus(text) {
         status.textContent = text;

@@ -209,20 +209,7 @@ var jsPsychCards = (function (jspsych) {
       var refocus = null; // deck button to focus again when the decks reopen
 
       // --- helpers -------------------------------------------------------------
-      function emit(type, data, at) {
-        if (!record) {
-          return;
-        }
-        try {
-          record(type, data, at);
-        } catch (err) {
-          // Losing the game because saving failed would be worse than a gap the
-          // server can flag; the event client reports its own errors.
-          if (typeof console !== 'undefined') {
-            console.error('cards: could not record ' + type, err);
-          }
-        }
-      }
+      var emit = window.PymetricsKit.recorder(record, 'cards');
 
       function setAccepting(accepting) {
         state.accepting = accepting;

@@ -260,20 +260,7 @@ var jsPsychDigits = (function (jspsych) {
       var refocus = null; // keypad button to focus again when answering resumes
 
       // --- helpers -------------------------------------------------------------
-      function emit(type, data, at) {
-        if (!record) {
-          return;
-        }
-        try {
-          record(type, data, at);
-        } catch (err) {
-          // Losing the game because saving failed would be worse than a gap the
-          // server can flag; the event client reports its own errors.
-          if (typeof console !== 'undefined') {
-            console.error('digits: could not record ' + type, err);
-          }
-        }
-      }
+      var emit = window.PymetricsKit.recorder(record, 'digits');
 
       function setPhase(phase) {
         state.phase = phase;

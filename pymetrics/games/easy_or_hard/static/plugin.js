@@ -264,20 +264,7 @@ var jsPsychEasyOrHard = (function (jspsych) {
       display_element.appendChild(root);
 
       // --- helpers ---------------------------------------------------------------
-      function emit(type, data, at) {
-        if (!record) {
-          return;
-        }
-        try {
-          record(type, data, at);
-        } catch (err) {
-          // Losing the game because saving failed would be worse than a gap the
-          // server can flag; the event client reports its own errors.
-          if (typeof console !== 'undefined') {
-            console.error('easy_or_hard: could not record ' + type, err);
-          }
-        }
-      }
+      var emit = window.PymetricsKit.recorder(record, 'easy_or_hard');
 
       function later(callback, ms) {
         state.timers.push(jsPsych.pluginAPI.setTimeout(callback, ms));

@@ -205,20 +205,7 @@ var jsPsychKeypresses = (function (jspsych) {
         return schedule[state.index];
       }
 
-      function emit(type, data, at) {
-        if (!record) {
-          return;
-        }
-        try {
-          record(type, data, at);
-        } catch (err) {
-          // Losing the game because saving failed would be worse than a gap the
-          // server can flag; the event client reports its own errors.
-          if (typeof console !== 'undefined') {
-            console.error('keypresses: could not record ' + type, err);
-          }
-        }
-      }
+      var emit = window.PymetricsKit.recorder(record, 'keypresses');
 
       function setPhase(phase) {
         state.phase = phase;

@@ -141,6 +141,26 @@
     return low + (x % (high - low + 1));
   }
 
+  /**
+   * A plugin's emit(type, data, at): passes events to `record` (none in practice)
+   * and never lets a failure to save stop the game: a gap the server can flag is
+   * better than a lost game, and the event client reports its own errors.
+   */
+  function recorder(record, game) {
+    return function emit(type, data, at) {
+      if (typeof record !== 'function') {
+        return;
+      }
+      try {
+        record(type, data, at);
+      } catch (err) {
+        if (typeof console !== 'undefined') {
+          console.error(game + ': could not record ' + type, err);
+        }
+      }
+    };
+  }
+
   /** HTML for one instructions page. */
   function page(title, paragraphs) {
     return '<div class="game-instructions"><h2>' + title + '</h2>' + paragraphs.join('') + '</div>';
@@ -236,6 +256,7 @@
     prefersReducedMotion: prefersReducedMotion,
     seededRandom: seededRandom,
     seededInt: seededInt,
+    recorder: recorder,
     page: page,
     instructions: instructions,
     ready: ready,
