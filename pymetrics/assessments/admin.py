@@ -1,17 +1,18 @@
 from django.contrib import admin
 
 from pymetrics.assessments.models import Assessment, Attempt, Candidate, GameSession
+from pymetrics.common.admin import NoDeleteInAdmin
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(NoDeleteInAdmin, admin.ModelAdmin):
     list_display = ("name", "organization", "created_at")
     list_filter = ("organization",)
     search_fields = ("name",)
 
 
 @admin.register(Candidate)
-class CandidateAdmin(admin.ModelAdmin):
+class CandidateAdmin(NoDeleteInAdmin, admin.ModelAdmin):
     list_display = ("pk", "external_id", "organization", "is_simulated", "consent_at", "created_at")
     list_filter = ("organization", "is_simulated")
     search_fields = ("external_id",)  # name and e-mail are encrypted: not searchable in SQL
@@ -25,7 +26,7 @@ class GameSessionInline(admin.TabularInline):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin):
+class AttemptAdmin(NoDeleteInAdmin, admin.ModelAdmin):
     list_display = ("pk", "candidate", "assessment", "state", "created_at", "completed_at")
     list_filter = ("state", "assessment__organization")
     readonly_fields = ("invite_token_hash",)
@@ -33,7 +34,7 @@ class AttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(GameSession)
-class GameSessionAdmin(admin.ModelAdmin):
+class GameSessionAdmin(NoDeleteInAdmin, admin.ModelAdmin):
     list_display = (
         "pk",
         "game",

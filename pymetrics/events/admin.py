@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from pymetrics.common.admin import NoDeleteInAdmin
 from pymetrics.events.models import Event
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(NoDeleteInAdmin, admin.ModelAdmin):
     list_display = ("game_session", "seq", "t", "type", "received_at")
     list_filter = ("type",)
     raw_id_fields = ("game_session",)

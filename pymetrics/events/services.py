@@ -20,12 +20,15 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from pymetrics.assessments.models import GameSession, GameSessionState
+from pymetrics.common import jsonio
 from pymetrics.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from pymetrics.common.telemetry import EVENT_BATCHES, EVENTS_INGESTED, INGEST_SECONDS
 from pymetrics.events.activity import activity_record
@@ -170,12 +173,7 @@ def _ingest(*, game_session_id: int, attempt_id: int, events: Any) -> IngestResu
             details={"max_events": limit, "events": len(events)},
         )
     with transaction.atomic():
-        game_session = (
-            GameSession.objects.select_for_update()
-            .only("id", "attempt_id", "game", "state", "acked_seq", "started_at")
-            .filter(pk=game_session_id)
-            .first()
-        )
+        game_session = _lock(game_session_id)
         if game_session is None:
             raise NotFound(f"game session {game_session_id} not found")
         if game_session.attempt_id != attempt_id:
@@ -199,8 +197,61 @@ def _ingest(*, game_session_id: int, attempt_id: int, events: Any) -> IngestResu
     return result
 
 
+@dataclass(frozen=True)
+class _LockedSession:
+    pk: int
+    attempt_id: int
+    game: str
+    state: str
+    acked_seq: int
+    started_at: datetime | None
+
+
+def _lock(game_session_id: int) -> _LockedSession | None:
+    """Lock the game session row for this batch; its writers queue behind one another.
+
+    Plain SQL on PostgreSQL, where this runs once per batch on the hot path.
+    """
+    if connection.vendor == "postgresql":
+        with _pg_cursor() as cursor:
+            cursor.execute(_PG_LOCK_SQL, [game_session_id])
+            row = cursor.fetchone()
+    else:
+        row = (
+            GameSession.objects.select_for_update()
+            .filter(pk=game_session_id)
+            .values_list("pk", "attempt_id", "game", "state", "acked_seq", "started_at")
+            .first()
+        )
+    return None if row is None else _LockedSession(*row)
+
+
+_GAME_SESSION_TABLE = GameSession._meta.db_table
+_EVENT_TABLE = Event._meta.db_table
+
+_PG_LOCK_SQL = f"""
+    SELECT id, attempt_id, game, state, acked_seq, started_at
+    FROM "{_GAME_SESSION_TABLE}" WHERE id = %s FOR UPDATE
+"""  # noqa: S608 - the table name comes from model metadata; values are parameters
+
+
+def _pg_cursor() -> CursorWrapper:
+    """A cursor on Django's connection that binds on the server and prepares statements.
+
+    Django's own cursors interpolate parameters in Python (client-side binding);
+    for a batch sent as one JSON document of tens of kilobytes that quoting is a
+    large part of the cost, and a statement the server never prepares is planned
+    on every batch. Wrapped as Django wraps its own, so the queries are logged and
+    counted like any other.
+    """
+    connection.ensure_connection()
+    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+    return wrapper(psycopg.Cursor(connection.connection), connection)
+
+
 def _encode(events: list[_ValidEvent]) -> str:
-    return json.dumps(events, separators=(",", ":"), allow_nan=False)
+    """The batch as one JSON document (orjson: in C, several times faster than json)."""
+    return jsonio.dumps(events)
 
 
 def _refuse_unstorable(
@@ -209,13 +260,15 @@ def _refuse_unstorable(
     """Stop the batch at the first event whose data no database could store alike.
 
     A NUL character in a string (PostgreSQL's jsonb refuses it, SQLite would keep
-    it) or a non-finite number (not JSON; only trusted callers can send one). The
-    batch is JSON-encoded once to find out, in C, and that encoding is returned for
-    the insert; events are walked one by one only when the encoding shows a problem.
+    it) or an integer beyond 64 bits. The batch is JSON-encoded once to find out,
+    in C, and that encoding is returned for the insert; events are walked one by
+    one only when the encoding shows a problem. Non-finite numbers never get here:
+    :func:`pymetrics.common.jsonio.loads` refuses them in client input, and
+    :func:`events_store_trusted` in server-made events.
     """
     try:
         encoded = _encode(parsed)
-    except ValueError:
+    except TypeError:  # orjson: an integer beyond 64 bits, or not a JSON value at all
         encoded = None
     if encoded is not None and "\\u0000" not in encoded:
         return parsed, error, encoded
@@ -224,6 +277,8 @@ def _refuse_unstorable(
         if problem is not None:
             field, reason = problem
             return parsed[:index], _envelope_error(index, event, field, reason), None
+    if encoded is None:
+        raise TypeError("events hold a value that is not JSON; only server code can send one")
     # a false alarm: the text "\\u0000" written out by the client, not a NUL
     return parsed, error, encoded
 
@@ -232,8 +287,8 @@ def _unstorable(value: Any, path: str) -> tuple[str, str] | None:
     """(field, reason) of the first value under ``path`` that cannot be stored, or None."""
     if isinstance(value, str):
         return (path, "must not contain a NUL character (\\u0000)") if "\x00" in value else None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else (path, "must be a finite number")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if -(2**63) <= value < 2**64 else (path, "must fit in 64 bits")
     if isinstance(value, dict):
         for key, item in value.items():
             field = f"{path}.{key}"
@@ -251,88 +306,180 @@ def _unstorable(value: Any, path: str) -> tuple[str, str] | None:
 
 
 def _store(
-    game_session: GameSession, parsed: list[_ValidEvent], encoded: str | None
+    game_session: _LockedSession, parsed: list[_ValidEvent], encoded: str | None
 ) -> IngestResult:
     """Store the events not stored yet; ``encoded`` is ``parsed`` as JSON, if known."""
     acked = game_session.acked_seq
-    if not parsed:
-        return IngestResult(acked_seq=acked, accepted=0, duplicates=0)
+    fresh = _unseen(parsed, acked)
+    if len(fresh) != len(parsed):
+        encoded = None
+    now = timezone.now()
+    if not fresh:
+        accepted, new_acked = 0, acked
+    elif connection.vendor == "postgresql":
+        accepted, new_acked = _store_postgresql(
+            game_session.pk, acked, encoded or _encode(fresh), now
+        )
+    else:
+        inserted, stored_above = _insert_portable(game_session.pk, acked, fresh, now)
+        accepted = len(inserted)
+        new_acked = _contiguous_high_water(
+            acked, np.asarray([*stored_above, *inserted], dtype=np.int64)
+        )
+        if inserted or new_acked != acked:
+            GameSession.objects.filter(pk=game_session.pk).update(
+                acked_seq=new_acked,
+                event_count=F("event_count") + accepted,
+                state=GameSessionState.IN_PROGRESS,
+                started_at=game_session.started_at or now,
+            )
+    return IngestResult(acked_seq=new_acked, accepted=accepted, duplicates=len(parsed) - accepted)
+
+
+def _unseen(parsed: list[_ValidEvent], acked: int) -> list[_ValidEvent]:
+    """The events above ``acked``, each seq once (its first occurrence in the batch)."""
+    seen: set[int] = set()
+    fresh = []
+    for event in parsed:
+        seq = event["seq"]
+        if seq > acked and seq not in seen:
+            seen.add(seq)
+            fresh.append(event)
+    return fresh
+
+
+def _store_postgresql(
+    game_session_id: int, acked: int, encoded: str, now: datetime
+) -> tuple[int, int]:
+    """Insert a batch and move the session's counters in one statement; (stored, acked_seq).
+
+    ``encoded`` holds events above ``acked`` with distinct seqs. The statement:
+
+    * reads the seqs above ``acked`` that earlier batches stored (one snapshot,
+      taken after the session row was locked, so no other writer can add any);
+    * inserts the batch's other events, unpacked on the server from one JSON
+      document (``jsonb_to_recordset``): no per-row work in Python;
+    * computes the new ``acked_seq`` as the length of the run ``acked + 1,
+      acked + 2, ...`` among the stored and new seqs (in ascending order,
+      ``seq - position`` equals ``acked`` exactly along that run);
+    * updates the session row.
+
+    No ``ON CONFLICT``: under the lock a conflict cannot happen, and the unique
+    constraint would refuse, loudly, a duplicate that got here anyway. One round
+    trip after the lock, bound on the server and prepared after a few batches.
+    ADR 0012 explains this path and the measurements behind it.
+    """
+    with _pg_cursor() as cursor:
+        cursor.execute(
+            _PG_STORE_SQL,
+            {
+                "session": game_session_id,
+                "now": now,
+                "events": encoded,
+                "acked": acked,
+                "in_progress": GameSessionState.IN_PROGRESS.value,
+            },
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    accepted, new_acked = row
+    return int(accepted), int(new_acked)
+
+
+_PG_STORE_SQL = f"""
+    WITH earlier AS (
+        SELECT seq FROM "{_EVENT_TABLE}"
+        WHERE game_session_id = %(session)s AND seq > %(acked)s
+    ),
+    fresh AS (
+        INSERT INTO "{_EVENT_TABLE}" (game_session_id, seq, t, type, data, received_at)
+        SELECT %(session)s, e.seq, e.t, e.type, e.data, %(now)s
+        FROM jsonb_to_recordset(%(events)s::jsonb)
+            AS e(seq integer, t double precision, type text, data jsonb)
+        WHERE e.seq NOT IN (SELECT seq FROM earlier)
+        RETURNING seq
+    ),
+    counts AS (
+        SELECT
+            (SELECT count(*) FROM fresh) AS accepted,
+            %(acked)s + (
+                SELECT count(*) FROM (
+                    SELECT seq - row_number() OVER (ORDER BY seq) AS offset_from_run
+                    FROM (SELECT seq FROM fresh UNION ALL SELECT seq FROM earlier) AS stored
+                ) AS ranked
+                WHERE offset_from_run = %(acked)s
+            ) AS acked_seq
+    ),
+    moved AS (
+        UPDATE "{_GAME_SESSION_TABLE}" AS game_session SET
+            acked_seq = counts.acked_seq,
+            event_count = game_session.event_count + counts.accepted,
+            state = %(in_progress)s,
+            started_at = COALESCE(game_session.started_at, %(now)s)
+        FROM counts
+        WHERE game_session.id = %(session)s
+            AND (counts.accepted > 0 OR counts.acked_seq <> %(acked)s)
+    )
+    SELECT accepted, acked_seq FROM counts
+"""  # noqa: S608 - table names come from model metadata; values are parameters
+
+
+def _insert_portable(
+    game_session_id: int, acked: int, fresh: list[_ValidEvent], now: datetime
+) -> tuple[list[int], list[int]]:
+    """Django's bulk insert (SQLite, the embedded default); (seqs inserted, stored before).
+
+    ``fresh`` holds events above ``acked`` with distinct seqs; those an earlier
+    batch stored above ``acked`` are left out.
+    """
     stored_above = list(
-        Event.objects.filter(game_session_id=game_session.pk, seq__gt=acked)
+        Event.objects.filter(game_session_id=game_session_id, seq__gt=acked)
         .order_by()
         .values_list("seq", flat=True)
     )
     already = set(stored_above)
-    fresh: list[_ValidEvent] = []
-    for event in parsed:
-        seq = event["seq"]
-        if seq <= acked or seq in already:
-            continue
-        already.add(seq)
-        fresh.append(event)
-    now = timezone.now()
-    if len(fresh) != len(parsed):
-        encoded = None
-    inserted = _insert_events(game_session.pk, fresh, now, encoded) if fresh else []
-    new_acked = _contiguous_high_water(
-        acked, np.asarray([*stored_above, *inserted], dtype=np.int64)
-    )
-    if inserted or new_acked != acked:
-        GameSession.objects.filter(pk=game_session.pk).update(
-            acked_seq=new_acked,
-            event_count=F("event_count") + len(inserted),
-            state=GameSessionState.IN_PROGRESS,
-            started_at=game_session.started_at or now,
+    rows = [
+        Event(
+            game_session_id=game_session_id,
+            seq=e["seq"],
+            t=e["t"],
+            type=e["type"],
+            data=e["data"],
+            received_at=now,
         )
-    return IngestResult(
-        acked_seq=new_acked, accepted=len(inserted), duplicates=len(parsed) - len(inserted)
-    )
+        for e in fresh
+        if e["seq"] not in already
+    ]
+    Event.objects.bulk_create(rows, batch_size=1000)
+    return [row.seq for row in rows], stored_above
 
 
-def _insert_events(
-    game_session_id: int, events: list[_ValidEvent], now: datetime, encoded: str | None
-) -> list[int]:
-    """Insert events (no duplicates among them) and return the seqs actually stored.
+def game_sessions_lock_for_deletion(game_sessions: QuerySet[GameSession]) -> list[int]:
+    """Lock game sessions in the deleting transaction; call before deleting them or an owner.
 
-    PostgreSQL gets the whole batch as one JSON document unpacked by the server
-    (``jsonb_to_recordset``): one statement, no per-row work in Python beyond one
-    ``json.dumps``, several times faster than building and binding model instances.
-    ``ON CONFLICT DO NOTHING ... RETURNING`` keeps the count exact should a row
-    appear between the read under the session lock and the insert. Other databases
-    take Django's bulk insert, whose statements the unique constraint still guards.
+    Events have no database-level foreign key (ADR 0012). A batch being stored
+    holds its session's row lock until it commits; taking the same locks first
+    means every such batch has committed (and its events are seen and deleted),
+    and any later batch finds its session gone. Returns the locked sessions' ids.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_PG_INSERT_SQL, [game_session_id, now, encoded or _encode(events)])
-            return [seq for (seq,) in cursor.fetchall()]
-    Event.objects.bulk_create(
-        [
-            Event(
-                game_session_id=game_session_id,
-                seq=e["seq"],
-                t=e["t"],
-                type=e["type"],
-                data=e["data"],
-                received_at=now,
-            )
-            for e in events
-        ],
-        batch_size=1000,
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock game sessions inside the transaction that deletes them")
+    return list(
+        game_sessions.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True)
     )
-    return [e["seq"] for e in events]
-
-
-_PG_INSERT_SQL = f"""
-    INSERT INTO "{Event._meta.db_table}" (game_session_id, seq, t, type, data, received_at)
-    SELECT %s, e.seq, e.t, e.type, e.data, %s
-    FROM jsonb_to_recordset(%s::jsonb) AS e(seq integer, t double precision, type text, data jsonb)
-    ON CONFLICT (game_session_id, seq) DO NOTHING
-    RETURNING seq
-"""  # noqa: S608 - the table name comes from model metadata; values are parameters
 
 
 def events_store_trusted(*, game_session_id: int, events: list[dict[str, Any]]) -> IngestResult:
-    """Ingest server-made events (simulation) through the same rules, in large batches."""
+    """Ingest server-made events (simulation) through the same rules, in large batches.
+
+    The events go through a JSON round trip first, so they reach ingestion exactly
+    as a client's would: plain types only (numpy scalars become numbers), and a
+    non-finite number is a ValueError here, as it is a parse error for a client.
+    """
+    try:
+        events = json.loads(json.dumps(events, allow_nan=False))
+    except ValueError as error:
+        raise ValueError(f"server-made events must hold finite numbers: {error}") from None
     game_session = GameSession.objects.only("attempt_id").get(pk=game_session_id)
     limit = settings.PYMETRICS_MAX_EVENTS_PER_BATCH
     accepted = duplicates = 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import gc
+import http.client
 import json
 import logging
 import os
@@ -40,8 +41,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit
 
 import httpx
 import numpy as np
@@ -61,7 +62,9 @@ from pymetrics.assessments.models import (
     GameSessionState,
 )
 from pymetrics.events.models import Event
+from pymetrics.events.services import game_sessions_lock_for_deletion
 from pymetrics.games.registry import all_games, game_keys
+from pymetrics.ops.serving import http_server_command, socket_server_command
 from pymetrics.play.tokens import session_token_issue
 from pymetrics.scoring.models import MetricSet, NormPopulation, NormTable, TraitScore
 from pymetrics.scoring.services import (
@@ -256,6 +259,7 @@ def _delete_scratch(organization: Organization) -> None:
     """Delete the bench organisation and everything under it, biggest tables first."""
     sessions = GameSession.objects.filter(attempt__assessment__organization=organization)
     with transaction.atomic():
+        game_sessions_lock_for_deletion(sessions)
         Event.objects.filter(game_session__in=sessions).delete()
         TraitScore.objects.filter(attempt__assessment__organization=organization).delete()
         MetricSet.objects.filter(game_session__in=sessions).delete()
@@ -542,37 +546,22 @@ class _Server(ABC):
 
 
 class _SubprocessServer(_Server):
-    """``uvicorn config.asgi:application`` as a child process, as deployed.
+    """The HTTP (gunicorn) or WebSocket (uvicorn) server as a child process, as deployed.
 
     It gets this process's environment, with ``DATABASE_URL`` pointing at the
     database this process actually uses (the test database under pytest) and the
     same ``DJANGO_DEBUG``, so both sides read and write the same rows.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, kind: ServerKind, workers: int) -> None:
         port = _free_port()
         self.url = f"http://127.0.0.1:{port}"
         environment = dict(os.environ)
         environment["DATABASE_URL"] = _database_url()
         environment["DJANGO_DEBUG"] = "1" if settings.DEBUG else "0"
         environment.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--lifespan",
-            "off",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ]
+        make_command = http_server_command if kind == "http" else socket_server_command
+        command = make_command(host="127.0.0.1", port=port, workers=workers)
         # a file, not a pipe: nobody reads the server's log while it runs
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -665,15 +654,18 @@ def _wait_healthy(url: str, *, alive: Callable[[], bool], timeout_s: float = 60.
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-    raise BenchError(f"the bench's uvicorn server did not answer {url}/healthz in {timeout_s} s")
+    raise BenchError(f"the bench's server did not answer {url}/healthz in {timeout_s} s")
 
 
-def _start_server(workers: int) -> _Server:
+ServerKind = Literal["http", "sockets"]
+
+
+def _start_server(kind: ServerKind, workers: int) -> _Server:
     if connection.vendor == "sqlite" and connection.creation.is_in_memory_db(  # type: ignore[attr-defined]
         connection.settings_dict["NAME"]
     ):
         return _ThreadServer()
-    return _SubprocessServer(workers)
+    return _SubprocessServer(kind, workers)
 
 
 # --- scenarios ----------------------------------------------------------------------
@@ -692,21 +684,30 @@ def _post_batches(
     """One client: post each session's batches in order; (events accepted, errors)."""
     accepted = 0
     errors: list[str] = []
-    with httpx.Client(base_url=url, timeout=60.0) as client:
+    address = urlsplit(url)
+    # http.client, not httpx: the load generator shares the machine with the
+    # server, and this costs it a fraction of the CPU per request
+    client = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=60)
+    try:
         while (batches := work.get()) is not None:
             for batch in batches:
-                response = client.post(
+                client.request(
+                    "POST",
                     f"/api/v1/play/game-sessions/{batch.game_session_id}/events/",
-                    content=batch.body,
+                    body=batch.body,
                     headers={
                         "Authorization": f"Bearer {token_by_session[batch.game_session_id]}",
                         "Content-Type": "application/json",
                     },
                 )
-                if response.status_code != 200:
-                    errors.append(f"{response.status_code} {response.text[:300]}")
+                response = client.getresponse()
+                body = response.read()
+                if response.status != 200:
+                    errors.append(f"{response.status} {body[:300].decode(errors='replace')}")
                     break
-                accepted += int(response.json()["accepted"])
+                accepted += int(json.loads(body)["accepted"])
+    finally:
+        client.close()
     return accepted, errors
 
 
@@ -791,7 +792,7 @@ def ingest_http(context: BenchContext) -> list[Figure]:
     batches = _session_batches(sessions, streams, sizes.ingest_batch)
     sent = sum(batch.events for session_batches in batches.values() for batch in session_batches)
 
-    server = _start_server(workers)
+    server = _start_server("http", workers)
     clients = min(sizes.ingest_clients, server.max_clients or sizes.ingest_clients)
     try:
         _run_clients(server.url, tokens, warmup_batches, min(clients, warmup_count))
@@ -850,7 +851,7 @@ def ingest_ws(context: BenchContext) -> list[Figure]:
         ]
     tokens = {gs.pk: session_token_issue(attempt_id=gs.attempt_id) for gs in sessions}
     workers = sizes.server_workers or (os.cpu_count() or 1)
-    server = _start_server(workers)
+    server = _start_server("sockets", workers)
     parallel = min(len(sessions), server.max_clients or len(sessions))
     try:
         base = server.url.replace("http://", "ws://")

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -38,6 +37,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from pymetrics.assessments.models import GameSession
+from pymetrics.common import jsonio
 from pymetrics.common.errors import (
     Conflict,
     DomainError,
@@ -160,7 +160,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             )
             return
         try:
-            message = json.loads(text_data)
+            message = jsonio.loads(text_data)
         except ValueError:
             await self._close_with(CLOSE_INVALID, "invalid_message", "the message is not JSON")
             return
@@ -255,7 +255,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 
     async def _send(self, message: dict[str, Any]) -> None:
         if not self._closed:
-            await self.send(text_data=json.dumps(message))
+            await self.send(text_data=jsonio.dumps(message))
 
     async def _fail(self, code: int, error: DomainError, **extra: Any) -> None:
         await self._send(_error(error.code, error.message, error.details, **extra))

@@ -21,6 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor, api_key_authenticate, audit_log_record
 from pymetrics.assessments.selectors import assessment_get, attempts_for_candidate, candidate_get
+from pymetrics.common import jsonio
 from pymetrics.common.errors import DomainError
 from pymetrics.realtime.limits import (
     CLOSE_FORBIDDEN,
@@ -96,7 +97,7 @@ class _StaffConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_RATE_LIMITED)
             return
         try:
-            content = json.loads(text_data)
+            content = jsonio.loads(text_data)
         except ValueError:
             await self.close(code=CLOSE_INVALID)
             return
