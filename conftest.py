@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import json
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -88,3 +91,55 @@ def make_invitation(assessment: Assessment) -> Callable[..., Invitation]:
 @pytest.fixture
 def invitation(make_invitation: Callable[..., Invitation]) -> Invitation:
     return make_invitation(external_id="cand-001")
+
+
+class LiveListener:
+    """Staff-socket stand-ins: the live notices of chosen groups, as a socket gets them.
+
+    A real hub in an event loop on its own thread, in-process delivery (as in the
+    embedded default): ``live_publish`` from the test's thread reaches it the way
+    it reaches a socket server's members.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self._members: list[tuple[str, Any]] = []
+
+    def listen(self, group: str) -> list[dict[str, Any]]:
+        """Join ``group``; the returned list fills with its notices (call flush first)."""
+        from pymetrics.common.live import live_join
+
+        notices: list[dict[str, Any]] = []
+
+        class Member:
+            async def live_notice(self, text: str) -> None:
+                notices.append(json.loads(text))
+
+        member = Member()
+        asyncio.run_coroutine_threadsafe(live_join(group, member), self.loop).result(5)
+        self._members.append((group, member))
+        return notices
+
+    def flush(self) -> None:
+        """Wait until what was published so far has been delivered."""
+        for _ in range(3):  # the hand-over callback, then the delivery task
+            asyncio.run_coroutine_threadsafe(asyncio.sleep(0), self.loop).result(5)
+
+    def close(self) -> None:
+        from pymetrics.common.live import live_leave
+
+        for group, member in self._members:
+            asyncio.run_coroutine_threadsafe(live_leave(group, member), self.loop).result(5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+        self.loop.close()
+
+
+@pytest.fixture
+def live(settings: Any) -> Iterator[LiveListener]:
+    settings.PYMETRICS_LIVE_REDIS_URL = None
+    listener = LiveListener()
+    yield listener
+    listener.close()

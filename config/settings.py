@@ -119,7 +119,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# --- Cache, channel layer, Celery: in-process by default, Redis when configured ---
+# --- Cache, live notices, Celery: in-process by default, Redis when configured ---
 if ENV.redis_url:
     CACHES = {
         "default": {
@@ -129,15 +129,12 @@ if ENV.redis_url:
             "KEY_PREFIX": "pymetrics",
         }
     }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [ENV.redis_url], "prefix": "pymetrics"},
-        }
-    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Live notices to staff sockets (pymetrics.common.live, ADR 0014): Redis pub/sub
+# between processes when configured, in-process otherwise. No consumer uses a
+# Channels layer, so none is configured.
+PYMETRICS_LIVE_REDIS_URL = ENV.redis_url
 
 CELERY_BROKER_URL = ENV.celery_broker_url or ENV.redis_url or "memory://localhost/"
 # With no broker configured, tasks run in the calling process (the embedded default).

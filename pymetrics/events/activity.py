@@ -16,11 +16,10 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.cache import cache
 
 from pymetrics.assessments.models import Attempt
+from pymetrics.common.live import live_publish
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +75,7 @@ def window_total(assessment_id: int, window: int) -> int:
 def activity_record(*, attempt_id: int, events: int, now_ms: float | None = None) -> bool:
     """Count ``events`` stored for the attempt's assessment; True when a window was published.
 
-    Failures of the cache or the channel layer are logged and swallowed: the events
+    Failures of the cache or of the live notice are logged and swallowed: the events
     are stored already, and only the live rate is affected.
     """
     if events <= 0:
@@ -89,10 +88,7 @@ def activity_record(*, attempt_id: int, events: int, now_ms: float | None = None
         opened, previous = _count(assessment_id, window, events)
         if not opened or not previous:
             return False
-        layer = get_channel_layer()
-        if layer is None:
-            return False
-        async_to_sync(layer.group_send)(
+        return live_publish(
             f"dashboard.{assessment_id}",
             {
                 "type": "events.activity",
@@ -102,7 +98,6 @@ def activity_record(*, attempt_id: int, events: int, now_ms: float | None = None
                 "events_per_s": previous * 1000 / WINDOW_MS,
             },
         )
-        return True
     except Exception:
         logger.warning("could not record live event activity", exc_info=True)
         return False

@@ -36,12 +36,12 @@ import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -51,7 +51,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from pymetrics.accounts.models import Organization
+from pymetrics.accounts.models import Organization, User
+from pymetrics.accounts.services import api_key_create, user_create
 from pymetrics.assessments.models import (
     Assessment,
     Attempt,
@@ -61,6 +62,7 @@ from pymetrics.assessments.models import (
     GameSessionSource,
     GameSessionState,
 )
+from pymetrics.common.live import live_publish
 from pymetrics.events.models import Event
 from pymetrics.events.services import game_sessions_lock_for_deletion
 from pymetrics.games.registry import all_games, game_keys
@@ -76,6 +78,8 @@ from pymetrics.scoring.services import (
 
 BENCH_ORG_SLUG = "bench"
 BENCH_ORG_NAME = "Benchmark scratch data (deleted after every bench run)"
+#: the staff user whose API key the dashboard clients use (deleted with the rest)
+BENCH_USER_EMAIL = "bench-staff@bench.invalid"
 
 
 class BenchError(RuntimeError):
@@ -118,6 +122,12 @@ class Sizes:
     infer_attempts: int = 5000
     #: simulated players per game behind the bench's norm table and metric values
     infer_population: int = 300
+    #: dashboard sockets held open at once by the socket server
+    ws_hold: int = 2000
+    #: of those, the sockets of the one assessment every broadcast goes to
+    ws_broadcast_sockets: int = 2000
+    #: broadcasts timed (after a few untimed ones)
+    ws_broadcasts: int = 30
 
 
 QUICK = Sizes(
@@ -140,6 +150,9 @@ FULL = Sizes(
     ws_sessions=500,
     infer_attempts=20000,
     infer_population=1000,
+    ws_hold=10000,
+    ws_broadcast_sockets=2000,
+    ws_broadcasts=100,
 )
 
 
@@ -153,6 +166,7 @@ class BenchContext:
 
 
 ScenarioFunction = Callable[[BenchContext], list[Figure]]
+T = TypeVar("T")
 SCENARIOS: dict[str, ScenarioFunction] = {}
 
 
@@ -265,6 +279,7 @@ def _delete_scratch(organization: Organization) -> None:
         MetricSet.objects.filter(game_session__in=sessions).delete()
         NormTable.objects.filter(organization=organization).delete()
         organization.delete()
+        User.objects.filter(email=BENCH_USER_EMAIL).delete()
 
 
 # --- set-up helpers -----------------------------------------------------------------
@@ -538,6 +553,10 @@ class _Server(ABC):
     @abstractmethod
     def peak_rss_mb(self) -> float: ...
 
+    def rss_mb(self) -> float:
+        """Resident memory of the server now (every process of it)."""
+        return self.peak_rss_mb()
+
     @abstractmethod
     def stop(self) -> None: ...
 
@@ -591,6 +610,10 @@ class _SubprocessServer(_Server):
     def peak_rss_mb(self) -> float:
         self.sample_peak()
         return self._peak_kib / 1024
+
+    def rss_mb(self) -> float:
+        pids = _process_tree(self.process.pid)
+        return sum(_status_kib(pid, "VmRSS") or 0 for pid in pids) / 1024
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -912,6 +935,224 @@ async def _ws_clients(
     started = time.perf_counter()
     counts = await asyncio.gather(*(one(pk) for pk in frames))
     return time.perf_counter() - started, sum(counts), errors
+
+
+@dataclass
+class _Broadcasts:
+    """What the dashboard clients saw: arrival times of each numbered update."""
+
+    sockets: int
+    arrivals: list[list[float]]
+    sent_at: list[float]
+    open_after: int
+    connect_s: float
+    rss_before_mb: float
+    rss_held_mb: float
+
+
+@scenario("ws_connections")
+def ws_connections(context: BenchContext) -> list[Figure]:
+    """Dashboard sockets held by one socket server, and one update's fan-out to them.
+
+    ``ws_hold`` staff clients open ``/ws/dashboard/<id>/`` (API key), answer the
+    server's heartbeat pings, and stay; ``ws_broadcast_sockets`` of them watch the
+    assessment that every update goes to, the others a second one. Each update is a
+    ``scores.updated`` notice published as the scoring tasks publish theirs
+    (:func:`pymetrics.common.live.live_publish`), numbered by its ``count``; a
+    client notes when its copy arrives. The load generator runs on the same machine.
+
+    Figures: sockets still open at the end; the server's memory with all of them
+    open (and per socket, over the idle server); the 99th percentile over every
+    (update, socket) of the time from publishing to arrival; and the median over
+    updates of the time until the last socket had it.
+    """
+    sizes = context.sizes
+    user = user_create(email=BENCH_USER_EMAIL, password=None, organization=context.organization)
+    key = api_key_create(user=user, organization=context.organization).plaintext
+    target = context.assessment
+    other = Assessment.objects.create(organization=context.organization, name="Bench, idle")
+    _raise_open_files_limit(sizes.ws_hold + 1000)
+    workers = sizes.server_workers or (os.cpu_count() or 1)
+    server = _start_server("sockets", workers)
+    try:
+        base = server.url.replace("http://", "ws://")
+        seen = _run_fast(
+            _dashboard_clients(
+                base,
+                key,
+                server,
+                target_id=target.pk,
+                other_id=other.pk,
+                sockets=sizes.ws_hold,
+                watching=min(sizes.ws_broadcast_sockets, sizes.ws_hold),
+                broadcasts=sizes.ws_broadcasts,
+            )
+        )
+        server_log = server.log_tail() if hasattr(server, "log_tail") else ""
+    finally:
+        server.stop()
+        server.close()
+    watching = min(sizes.ws_broadcast_sockets, sizes.ws_hold)
+    missing = [k for k, times in enumerate(seen.arrivals) if len(times) != watching]
+    if missing or seen.open_after != seen.sockets:
+        raise BenchError(
+            f"{seen.open_after} of {seen.sockets} sockets open at the end; updates "
+            f"{missing[:5]} did not reach all {watching}\nserver log:\n{server_log}"
+        )
+    delays = np.concatenate(
+        [np.asarray(times) - sent for times, sent in zip(seen.arrivals, seen.sent_at, strict=True)]
+    )
+    last = np.asarray(
+        [max(times) - sent for times, sent in zip(seen.arrivals, seen.sent_at, strict=True)]
+    )
+    per_socket_kib = (seen.rss_held_mb - seen.rss_before_mb) * 1024 / seen.sockets
+    context.log(
+        f"ws_connections: {seen.sockets} dashboard sockets opened in {seen.connect_s:.1f} s "
+        f"({workers} server workers); {len(seen.arrivals)} updates to {watching} of them; "
+        f"median {np.median(delays) * 1000:.1f} ms, slowest update reached all in "
+        f"{last.max() * 1000:.1f} ms"
+    )
+    return [
+        Figure("ws_connections", float(seen.open_after), "sockets"),
+        Figure("ws_connections_rss_mb", seen.rss_held_mb, "MB"),
+        Figure("ws_connections_kib_per_socket", per_socket_kib, "KiB"),
+        Figure("ws_broadcast_p99_ms", float(np.percentile(delays, 99)) * 1000, "ms"),
+        Figure("ws_broadcast_all_p50_ms", float(np.median(last)) * 1000, "ms"),
+    ]
+
+
+def _run_fast(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on uvloop (the event loop in C that uvicorn uses too) when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)
+
+
+def _raise_open_files_limit(needed: int) -> None:
+    """One file descriptor per client socket here (and per server socket in the server)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise BenchError(
+            f"{needed} sockets need {needed} open files; the limit here is {hard} "
+            "(raise it with ulimit -n, or bench fewer sockets)"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
+_PONG = json.dumps({"type": "pong"})
+#: updates published before the timed ones (connections warm up, code paths load)
+_UNTIMED_BROADCASTS = 3
+
+
+async def _dashboard_clients(
+    base: str,
+    key: str,
+    server: _Server,
+    *,
+    target_id: int,
+    other_id: int,
+    sockets: int,
+    watching: int,
+    broadcasts: int,
+) -> _Broadcasts:
+    """Open the sockets, time the updates, close; aiohttp (its frame reader is in C).
+
+    The load generator shares the machine with the server: a client that parses
+    frames in Python would take longer to read 2,000 copies than the server to
+    write them, and its own delay would be measured as the server's.
+    """
+    import aiohttp
+
+    total = _UNTIMED_BROADCASTS + broadcasts
+    arrivals: list[list[float]] = [[] for _ in range(total)]
+    complete = [asyncio.Event() for _ in range(total)]
+    gate = asyncio.Semaphore(max(1, min(200, server.max_clients or 200)))
+    headers = {"Authorization": f"Token {key}"}
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+    timeout = aiohttp.ClientTimeout(total=None, connect=120, sock_connect=120)
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+
+        async def open_one(index: int) -> aiohttp.ClientWebSocketResponse:
+            assessment_id = target_id if index < watching else other_id
+            async with gate:
+                socket = await http.ws_connect(
+                    f"{base}/ws/dashboard/{assessment_id}/",
+                    headers=headers,
+                    compress=0,
+                    autoping=True,
+                    heartbeat=None,
+                    max_msg_size=0,
+                )
+                hello = await socket.receive_json(timeout=60)
+                if hello.get("type") != "hello":
+                    raise BenchError(f"expected hello, got {hello}")
+            return socket
+
+        async def listen(socket: aiohttp.ClientWebSocketResponse) -> None:
+            async for frame in socket:
+                now = time.monotonic()
+                if frame.type is not aiohttp.WSMsgType.TEXT:
+                    break
+                message = json.loads(frame.data)
+                kind = message.get("type")
+                if kind == "scores.updated":
+                    times = arrivals[message["count"]]
+                    times.append(now)
+                    if len(times) == watching:
+                        complete[message["count"]].set()
+                elif kind == "ping":
+                    await socket.send_str(_PONG)
+
+        rss_before = server.rss_mb()
+        started = time.monotonic()
+        opened = await asyncio.gather(*(open_one(i) for i in range(sockets)))
+        connect_s = time.monotonic() - started
+        listeners = [asyncio.create_task(listen(socket)) for socket in opened]
+        await asyncio.sleep(1.0)  # the server settles (and frees what the handshakes used)
+        rss_held = server.rss_mb()
+
+        sent_at: list[float] = []
+        # the load generator's own garbage collector would pause every client at
+        # once now and then: pauses of the generator, not of the server
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        for number in range(total):
+            notice = {
+                "type": "scores.updated",
+                "assessment_id": target_id,
+                "count": number,
+                "attempt_ids": [],
+            }
+            sent = time.monotonic()
+            if not live_publish(f"dashboard.{target_id}", notice):
+                raise BenchError("the update could not be published (see the log)")
+            sent_at.append(sent)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(complete[number].wait(), timeout=10)
+            await asyncio.sleep(0.05)
+
+        gc.enable()
+        gc.unfreeze()
+        open_after = sum(not socket.closed for socket in opened)
+        for task in listeners:
+            task.cancel()
+        await asyncio.gather(*(socket.close() for socket in opened), return_exceptions=True)
+    return _Broadcasts(
+        sockets=sockets,
+        arrivals=arrivals[_UNTIMED_BROADCASTS:],
+        sent_at=sent_at[_UNTIMED_BROADCASTS:],
+        open_after=open_after,
+        connect_s=connect_s,
+        rss_before_mb=rss_before,
+        rss_held_mb=rss_held,
+    )
 
 
 @scenario("extract_sessions_per_min")

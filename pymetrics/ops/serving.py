@@ -63,6 +63,12 @@ def socket_server_command(*, host: str, port: int, workers: int) -> list[str]:
         str(workers),
         "--lifespan",
         "off",
+        # dashboards get small notices: compressing each one per socket costs more
+        # CPU than it saves bytes, and a deflate context per socket costs memory
+        "--ws",
+        "websockets-sansio",
+        "--ws-per-message-deflate",
+        "false",
         "--no-access-log",
         "--log-level",
         "warning",

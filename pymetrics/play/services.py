@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from pymetrics.assessments.models import Attempt, GameSession, GameSessionState
 from pymetrics.assessments.services import attempt_start, game_session_mark_completed
 from pymetrics.common.errors import NotFound, PermissionDenied
+from pymetrics.common.live import live_publish
 from pymetrics.play.tokens import session_token_issue
 from pymetrics.scoring.tasks import extract_game_session_metrics
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,28 +61,24 @@ def game_session_announce_state(game_session_id: int) -> None:
     """Tell the assessment's live dashboards that a game session changed state.
 
     One message per change (a game starts or ends a few times per candidate); a
-    channel layer that is down costs the live notice only.
+    notice that cannot be sent costs the live update only (see common.live).
     """
     row = (
         GameSession.objects.filter(pk=game_session_id)
         .values_list("attempt_id", "attempt__assessment_id", "game", "state")
         .first()
     )
-    layer = get_channel_layer()
-    if row is None or layer is None:
+    if row is None:
         return
     attempt_id, assessment_id, game, state = row
-    try:
-        async_to_sync(layer.group_send)(
-            f"dashboard.{assessment_id}",
-            {
-                "type": "session.state",
-                "assessment_id": assessment_id,
-                "attempt_id": attempt_id,
-                "game_session_id": game_session_id,
-                "game": game,
-                "state": state,
-            },
-        )
-    except Exception:
-        logger.warning("could not announce a game session's state", exc_info=True)
+    live_publish(
+        f"dashboard.{assessment_id}",
+        {
+            "type": "session.state",
+            "assessment_id": assessment_id,
+            "attempt_id": attempt_id,
+            "game_session_id": game_session_id,
+            "game": game,
+            "state": state,
+        },
+    )

@@ -2,10 +2,16 @@
 
 Both authenticate like the staff API, with the staff session cookie or an
 ``Authorization: Token <key>`` header, act within the actor's organisation (another
-organisation's id is refused exactly like an unknown one), and relay the notices
-the scoring tasks send on the channel layer (``scores.updated``, ``traits.updated``).
-Notices carry ids; the scores are read here, through the same selectors and
+organisation's id is refused exactly like an unknown one), and relay the live
+notices (:mod:`pymetrics.common.live`) of their group. A Dashboard writes each
+notice as it comes (``scores.updated``, ``session.state``, ``events.activity``:
+ids and counts, the same for every viewer of the assessment). A TraitStream reads
+the candidate's traits again on ``traits.updated``, through the same selectors and
 presenters as the API, so a socket never shows more than the viewer may read.
+
+Both are listeners: the server pings them every ``HEARTBEAT_S`` and closes (4408)
+a socket it heard nothing from for two intervals; any message, such as
+``{"type": "pong"}`` or ``{"type": "ping"}``, counts.
 """
 
 from __future__ import annotations
@@ -23,8 +29,11 @@ from pymetrics.accounts.services import Actor, api_key_authenticate, audit_log_r
 from pymetrics.assessments.selectors import assessment_get, attempts_for_candidate, candidate_get
 from pymetrics.common import jsonio
 from pymetrics.common.errors import DomainError
+from pymetrics.common.live import live_join, live_leave
+from pymetrics.realtime.heartbeat import heartbeat_sweeper
 from pymetrics.realtime.limits import (
     CLOSE_FORBIDDEN,
+    CLOSE_IDLE,
     CLOSE_INVALID,
     CLOSE_RATE_LIMITED,
     CLOSE_TOO_LARGE,
@@ -61,14 +70,26 @@ def staff_actor(scope: dict[str, Any]) -> Actor | None:
 
 
 class _StaffConsumer(AsyncJsonWebsocketConsumer):
-    """Accept, authenticate, authorise, then join one group; refuse with a close code.
+    """Accept, authenticate, authorise, then join one live group; refuse with a close code.
 
     Refusals accept the handshake first and then close with the code: a browser only
     sees a close code (4401, 4403) on a socket that was open.
     """
 
+    #: No channel layer: notices come through pymetrics.common.live, and a layer
+    #: channel per socket is a queue and a receive loop that thousands of idle
+    #: dashboards do not need.
+    channel_layer_alias = None
+    #: Seconds between server pings; silence for two intervals closes the socket.
+    HEARTBEAT_S: float = 30.0
+    #: Staff sockets only listen: a few pings a second is all a client needs to send.
+    RATE_PER_S: float = 5.0
+    RATE_BURST: float = 10.0
+
     group: str = ""
     actor: Actor | None = None
+    heard: bool = False
+    silent_ticks: int = 0
 
     @classmethod
     async def encode_json(cls, content: Any) -> str:
@@ -79,12 +100,15 @@ class _StaffConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.close(code=code)
 
-    #: Staff sockets only listen: a few pings a second is all a client needs to send.
-    RATE_PER_S: float = 5.0
-    RATE_BURST: float = 10.0
+    async def join(self, group: str) -> None:
+        """Start listening: the live group's notices, and the heartbeat."""
+        self.group = group
+        await live_join(group, self)
+        heartbeat_sweeper(self.HEARTBEAT_S).add(self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Only small JSON pings are expected; anything else closes with its code."""
+        self.heard = True
         if not hasattr(self, "limiter"):
             self.limiter = RateLimiter(rate=self.RATE_PER_S, burst=self.RATE_BURST)
         if text_data is None:
@@ -105,15 +129,32 @@ class _StaffConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_INVALID)
             return
         if content["type"] == "ping":
-            await self.send_json({"type": "pong"})
+            await self.send(text_data=_PONG)
+
+    async def heartbeat_ping(self) -> None:
+        await self.send(text_data=_PING)
+
+    async def heartbeat_expire(self) -> None:
+        await self.close(code=CLOSE_IDLE)
 
     async def disconnect(self, code: int) -> None:
+        heartbeat_sweeper(self.HEARTBEAT_S).discard(self)
         if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await live_leave(self.group, self)
+
+
+_PING = jsonio.dumps({"type": "ping"})
+_PONG = jsonio.dumps({"type": "pong"})
 
 
 class DashboardConsumer(_StaffConsumer):
-    """``/ws/dashboard/<assessment_id>/``: live activity, state changes and new scores."""
+    """``/ws/dashboard/<assessment_id>/``: live activity, state changes and new scores.
+
+    Notices of the ``dashboard.<assessment id>`` group are written to the socket as
+    published: ``events.activity`` (events stored in the last 250 ms window, at most
+    four a second), ``session.state`` (a game started or ended) and
+    ``scores.updated`` (trait scores landed).
+    """
 
     async def connect(self) -> None:
         self.actor = await database_sync_to_async(staff_actor)(self.scope)
@@ -128,45 +169,13 @@ class DashboardConsumer(_StaffConsumer):
         except DomainError:
             await self.refuse(CLOSE_FORBIDDEN)
             return
-        self.group = f"dashboard.{assessment_id}"
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        # listening before the greeting: a notice sent after the hello is not missed
+        await self.join(f"dashboard.{assessment_id}")
         await self.send_json({"type": "hello", "assessment_id": assessment_id})
 
-    async def events_activity(self, event: dict[str, Any]) -> None:
-        """Events stored for the assessment in the last window (at most 4 a second)."""
-        await self.send_json(
-            {
-                "type": "events.activity",
-                "assessment_id": event["assessment_id"],
-                "events": event["events"],
-                "window_ms": event["window_ms"],
-                "events_per_s": event["events_per_s"],
-            }
-        )
-
-    async def session_state(self, event: dict[str, Any]) -> None:
-        """A game session of the assessment changed state (e.g. a game was completed)."""
-        await self.send_json(
-            {
-                "type": "session.state",
-                "assessment_id": event["assessment_id"],
-                "attempt_id": event["attempt_id"],
-                "game_session_id": event["game_session_id"],
-                "game": event["game"],
-                "state": event["state"],
-            }
-        )
-
-    async def scores_updated(self, event: dict[str, Any]) -> None:
-        await self.send_json(
-            {
-                "type": "scores.updated",
-                "assessment_id": event["assessment_id"],
-                "count": event["count"],
-                "attempt_ids": event["attempt_ids"],
-            }
-        )
+    async def live_notice(self, text: str) -> None:
+        await self.send(text_data=text)
 
 
 def _candidate_traits(actor: Actor, candidate_id: int) -> dict[str, Any]:
@@ -196,16 +205,19 @@ class TraitStreamConsumer(_StaffConsumer):
         except DomainError:
             await self.refuse(CLOSE_FORBIDDEN)
             return
-        self.group = f"traits.{self.candidate_id}"
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        await self.join(f"traits.{self.candidate_id}")
         await self.send_json(current)
 
-    async def traits_updated(self, event: dict[str, Any]) -> None:
+    async def live_notice(self, text: str) -> None:
+        """``traits.updated``: read the traits again, as this viewer may see them."""
+        notice = jsonio.loads(text)
+        if notice.get("type") != "traits.updated":
+            return
         assert self.actor is not None
         try:
             current = await database_sync_to_async(_candidate_traits)(self.actor, self.candidate_id)
         except DomainError:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await self.send_json({**current, "attempt_id": event["attempt_id"]})
+        await self.send_json({**current, "attempt_id": notice["attempt_id"]})

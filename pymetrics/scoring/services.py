@@ -18,8 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -29,6 +27,7 @@ from pymetrics.accounts.services import Actor, audit_log_record
 from pymetrics.assessments.models import Assessment, Attempt, GameSession, GameSessionState
 from pymetrics.assessments.services import game_session_mark_failed, game_session_mark_scored
 from pymetrics.common.errors import Conflict, ValidationFailed
+from pymetrics.common.live import live_publish
 from pymetrics.events.selectors import events_frame, session_timing_stats
 from pymetrics.games.base import COMMON_EVENT_TYPES, ExtractionResult, Game
 from pymetrics.games.quality import merge_flags, session_quality_flags
@@ -591,11 +590,10 @@ def trait_scores_announce(*, attempt_ids: Sequence[int]) -> int:
     when few attempts were scored; ``dashboard.<assessment id>`` (Dashboard) gets one
     ``scores.updated`` per assessment, however many. Messages carry ids, not scores:
     consumers read the scores through the same selectors as the API, with the
-    viewer's permissions. A channel layer that is down costs the live update only;
+    viewer's permissions. A notice that cannot be sent costs the live update only;
     the scores are stored and the pages show them on the next read.
     """
-    layer = get_channel_layer()
-    if layer is None or not attempt_ids:
+    if not attempt_ids:
         return 0
     rows = list(
         Attempt.objects.filter(pk__in=list(attempt_ids)).values_list(
@@ -626,14 +624,4 @@ def trait_scores_announce(*, attempt_ids: Sequence[int]) -> int:
         )
         for assessment_id, ids in sorted(by_assessment.items())
     ]
-
-    async def send_all() -> None:
-        for group, message in messages:
-            await layer.group_send(group, message)
-
-    try:
-        async_to_sync(send_all)()
-    except Exception:  # the scores are stored; only the live notice is lost
-        logger.warning("could not announce trait scores to live views", exc_info=True)
-        return 0
-    return len(messages)
+    return sum(live_publish(group, message) for group, message in messages)

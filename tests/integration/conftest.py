@@ -23,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from pymetrics.ops.serving import socket_server_command
+
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -96,7 +98,7 @@ def _wait_for_worker(env: dict[str, str], process: subprocess.Popen[bytes], log:
 
 @pytest.fixture(scope="session")
 def services(django_db_setup: None, django_db_blocker: object) -> Iterator[Services]:
-    """A uvicorn server and a Celery worker on the test database, for the whole session."""
+    """The socket server and a Celery worker on the test database, for the whole session."""
     ARTIFACTS.mkdir(exist_ok=True)
     env = {
         **os.environ,
@@ -109,19 +111,10 @@ def services(django_db_setup: None, django_db_blocker: object) -> Iterator[Servi
     bin_dir = Path(sys.executable).parent
     server_log = ARTIFACTS / "server.log"
     worker_log = ARTIFACTS / "worker.log"
+    # the socket server as deployed (it serves the pages and the API too, as in
+    # `make run`; in production a proxy sends those to the HTTP server instead)
     server = subprocess.Popen(
-        [
-            str(bin_dir / "uvicorn"),
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-            "--workers",
-            "1",
-        ],
+        socket_server_command(host="127.0.0.1", port=port, workers=1),
         cwd=ROOT,
         env=env,
         stdout=server_log.open("wb"),

@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.core.cache import cache
 
 from pymetrics.events.activity import WINDOW_MS, _assessment_of, activity_record, window_total
 
 
 @pytest.fixture
-def layer(settings: Any) -> Iterator[Any]:
-    from channels.layers import channel_layers, get_channel_layer
-
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+def layer(settings: Any, live: Any) -> Any:
+    """In-process cache and live notices, whatever the environment configures."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    channel_layers.backends.clear()
     cache.clear()
     _assessment_of.cache_clear()  # ids come back between tests; never in production
-    yield get_channel_layer()
-    channel_layers.backends.clear()
+    return live
 
 
 def test_a_window_is_published_once_by_the_first_batch_of_the_next(layer, invitation) -> None:
     attempt = invitation.attempt
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(f"dashboard.{attempt.assessment_id}", channel)
+    notices = layer.listen(f"dashboard.{attempt.assessment_id}")
     window = 1_000_000 * WINDOW_MS  # a window start, in ms
 
     # two batches (100 + 50 events) in one window publish nothing yet
@@ -40,14 +33,16 @@ def test_a_window_is_published_once_by_the_first_batch_of_the_next(layer, invita
     # nothing is counted for an empty batch
     assert activity_record(attempt_id=attempt.pk, events=0, now_ms=window + 2 * WINDOW_MS) is False
 
-    message = async_to_sync(layer.receive)(channel)
-    assert message == {
-        "type": "events.activity",
-        "assessment_id": attempt.assessment_id,
-        "events": 150,
-        "window_ms": 250,
-        "events_per_s": 600.0,
-    }
+    layer.flush()
+    assert notices == [
+        {
+            "type": "events.activity",
+            "assessment_id": attempt.assessment_id,
+            "events": 150,
+            "window_ms": 250,
+            "events_per_s": 600.0,
+        }
+    ]
 
 
 def test_storing_a_batch_over_http_counts_it_once(

@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from pymetrics.accounts.models import Organization
+from pymetrics.accounts.models import Organization, User
 from pymetrics.assessments.models import Assessment, Candidate, GameSession
 from pymetrics.events.models import Event
 from pymetrics.ops import bench
@@ -36,6 +36,9 @@ TINY = bench.Sizes(
     ws_frame=250,
     infer_attempts=5,
     infer_population=12,
+    ws_hold=5,
+    ws_broadcast_sockets=3,
+    ws_broadcasts=2,
 )
 
 FIGURES = {
@@ -43,6 +46,11 @@ FIGURES = {
     "ingest_http_events_per_s_peak_rss_mb": "MB",
     "ingest_ws_events_per_s": "events/s",
     "ingest_ws_events_per_s_peak_rss_mb": "MB",
+    "ws_connections": "sockets",
+    "ws_connections_rss_mb": "MB",
+    "ws_connections_kib_per_socket": "KiB",
+    "ws_broadcast_p99_ms": "ms",
+    "ws_broadcast_all_p50_ms": "ms",
     "extract_sessions_per_min": "sessions/min",
     "extract_sessions_per_min_peak_rss_mb": "MB",
     "infer_sessions_per_min": "attempts/min",
@@ -70,6 +78,7 @@ def test_bench_prints_and_writes_every_figure_and_leaves_nothing_behind(tmp_path
     # and the scratch organisation is gone with everything under it
     assert not Organization.objects.filter(slug=bench.BENCH_ORG_SLUG).exists()
     assert Assessment.objects.count() == Candidate.objects.count() == 0
+    assert not User.objects.filter(email=bench.BENCH_USER_EMAIL).exists()
     assert GameSession.objects.count() == Event.objects.count() == MetricSet.objects.count() == 0
     assert NormTable.objects.count() == TraitScore.objects.count() == 0
 
@@ -139,6 +148,7 @@ def test_scenarios_are_a_registry_of_named_functions():
     assert list(bench.SCENARIOS) == [
         "ingest_http_events_per_s",
         "ingest_ws_events_per_s",
+        "ws_connections",
         "extract_sessions_per_min",
         "infer_sessions_per_min",
     ]

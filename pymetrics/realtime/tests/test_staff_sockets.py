@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,17 +35,15 @@ APPLICATION = AuthMiddlewareStack(
 
 
 @pytest.fixture(autouse=True)
-def memory_layer(settings: Any) -> Iterator[None]:
-    """The in-memory layer whatever the environment configures (Redis: integration tier)."""
-    from channels.layers import channel_layers
+def in_process_notices(settings: Any) -> None:
+    """Live notices delivered in-process whatever the environment configures.
 
+    Redis pub/sub between processes is tested in the integration tier.
+    """
     from pymetrics.events.activity import _assessment_of
 
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    channel_layers.backends.clear()
+    settings.PYMETRICS_LIVE_REDIS_URL = None
     _assessment_of.cache_clear()  # ids come back between tests; never in production
-    yield
-    channel_layers.backends.clear()
 
 
 def _token_headers(key: str) -> list[tuple[bytes, bytes]]:
@@ -256,3 +253,34 @@ async def test_staff_sockets_close_bad_clients_with_their_codes(
             break
 
     assert message["code"] == code
+
+
+async def test_a_silent_dashboard_is_pinged_then_closed_and_a_live_one_stays(
+    recruiter, invitation, monkeypatch
+) -> None:
+    # given heartbeats every 50 ms, and two dashboards: one answers, one never does
+    monkeypatch.setattr(DashboardConsumer, "HEARTBEAT_S", 0.05)
+    key = await sync_to_async(lambda: api_key_create(user=recruiter).plaintext)()
+    url = f"/ws/dashboard/{invitation.attempt.assessment_id}/"
+    silent = WebsocketCommunicator(APPLICATION, url, headers=_token_headers(key))
+    lively = WebsocketCommunicator(APPLICATION, url, headers=_token_headers(key))
+    for socket in (silent, lively):
+        await socket.connect()
+        assert (await socket.receive_json_from())["type"] == "hello"
+
+    # when four intervals pass, the lively one answering every ping
+    for _ in range(4):
+        assert await lively.receive_json_from(timeout=1) == {"type": "ping"}
+        await lively.send_json_to({"type": "pong"})
+
+    # then the silent one was pinged after one silent interval, closed as idle (4408)
+    # after the second
+    assert await silent.receive_json_from(timeout=1) == {"type": "ping"}
+    assert await silent.receive_output(timeout=1) == {"type": "websocket.close", "code": 4408}
+    # and the lively one is still served
+    await lively.send_json_to({"type": "ping"})
+    message = await lively.receive_json_from(timeout=1)
+    while message == {"type": "ping"}:
+        message = await lively.receive_json_from(timeout=1)
+    assert message == {"type": "pong"}
+    await lively.disconnect()

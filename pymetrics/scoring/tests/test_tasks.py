@@ -133,34 +133,15 @@ def test_failed_extractions_are_listed_in_admin_and_can_be_retried(
     assert "ValueError" not in admin_client.get(url).content.decode()
 
 
-@pytest.fixture
-def memory_layer(settings):
-    """The in-memory channel layer, whatever the environment configures.
-
-    What is announced is under test here, not Redis: the integration tier runs the
-    Redis layer end to end.
-    """
-    from channels.layers import channel_layers, get_channel_layer
-
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    channel_layers.backends.clear()
-    yield get_channel_layer()
-    channel_layers.backends.clear()
-
-
 def test_new_scores_are_announced_to_the_candidate_s_and_the_assessment_s_groups(
-    reference: NormTable, play: PlayClient, make_balloon_events, memory_layer
+    reference: NormTable, play: PlayClient, make_balloon_events, live
 ) -> None:
-    from asgiref.sync import async_to_sync
-
     from pymetrics.conftest import HAND_PLAN
     from pymetrics.scoring.tasks import infer_attempt_traits
 
-    layer = memory_layer
     attempt = GameSession.objects.get(pk=play.game_session_id).attempt
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(f"traits.{attempt.candidate_id}", channel)
-    async_to_sync(layer.group_add)(f"dashboard.{attempt.assessment_id}", channel)
+    traits = live.listen(f"traits.{attempt.candidate_id}")
+    dashboard = live.listen(f"dashboard.{attempt.assessment_id}")
     play.send(make_balloon_events(HAND_PLAN))
     MetricSet.objects.create(
         game_session_id=play.game_session_id,
@@ -171,31 +152,27 @@ def test_new_scores_are_announced_to_the_candidate_s_and_the_assessment_s_groups
 
     infer_attempt_traits.delay(attempt.pk)
 
-    first = async_to_sync(layer.receive)(channel)
-    second = async_to_sync(layer.receive)(channel)
-    assert first == {
-        "type": "traits.updated",
-        "candidate_id": attempt.candidate_id,
-        "attempt_id": attempt.pk,
-    }
-    assert second == {
-        "type": "scores.updated",
-        "assessment_id": attempt.assessment_id,
-        "count": 1,
-        "attempt_ids": [attempt.pk],
-    }
+    live.flush()
+    assert traits == [
+        {"type": "traits.updated", "candidate_id": attempt.candidate_id, "attempt_id": attempt.pk}
+    ]
+    assert dashboard == [
+        {
+            "type": "scores.updated",
+            "assessment_id": attempt.assessment_id,
+            "count": 1,
+            "attempt_ids": [attempt.pk],
+        }
+    ]
 
 
-def test_a_channel_layer_that_is_down_costs_only_the_live_notice(
-    reference: NormTable, scored_play: PlayClient, monkeypatch
+def test_live_notices_that_cannot_be_sent_cost_only_the_live_update(
+    reference: NormTable, scored_play: PlayClient, settings
 ) -> None:
     from pymetrics.scoring import services
 
-    class DownLayer:
-        async def group_send(self, group: str, message: dict) -> None:
-            raise ConnectionError("redis is down")
-
-    monkeypatch.setattr(services, "get_channel_layer", lambda: DownLayer())
+    # a Redis that refuses connections (nothing listens on port 1)
+    settings.PYMETRICS_LIVE_REDIS_URL = "redis://127.0.0.1:1/0"
 
     sent = services.trait_scores_announce(attempt_ids=[scored_play.attempt_id])
 
