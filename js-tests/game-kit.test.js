@@ -94,3 +94,21 @@ test('recorder passes events on, and a failure to save never stops the game', ()
   // practice has no record function: nothing happens
   assert.doesNotThrow(() => Kit.recorder(null, 'cards')('choice', {}));
 });
+
+test('t() fills named placeholders, in English without a catalogue', () => {
+  assert.equal(Kit.t('Trial %(n)s of %(total)s', { n: 3, total: 30 }), 'Trial 3 of 30');
+  assert.equal(Kit.t('Next'), 'Next');
+  // a placeholder without a value stays visible rather than printing "undefined"
+  assert.equal(Kit.t('%(missing)s left', {}), '%(missing)s left');
+});
+
+test('t() uses the page catalogue when there is one', () => {
+  globalThis.gettext = (text) => ({ 'Trial %(n)s of %(total)s': 'Essai %(n)s sur %(total)s' })[text] || text;
+  globalThis.interpolate = (text, params) => text.replace(/%\((\w+)\)s/g, (m, name) => String(params[name]));
+  try {
+    assert.equal(Kit.t('Trial %(n)s of %(total)s', { n: 2, total: 12 }), 'Essai 2 sur 12');
+  } finally {
+    delete globalThis.gettext;
+    delete globalThis.interpolate;
+  }
+});

@@ -986,6 +986,7 @@ def ws_connections(context: BenchContext) -> list[Figure]:
                 sockets=sizes.ws_hold,
                 watching=min(sizes.ws_broadcast_sockets, sizes.ws_hold),
                 broadcasts=sizes.ws_broadcasts,
+                log=context.log,
             )
         )
         server_log = server.log_tail() if hasattr(server, "log_tail") else ""
@@ -1059,6 +1060,7 @@ async def _dashboard_clients(
     sockets: int,
     watching: int,
     broadcasts: int,
+    log: Callable[[str], None],
 ) -> _Broadcasts:
     """Open the sockets, time the updates, close; aiohttp (its frame reader is in C).
 
@@ -1077,6 +1079,7 @@ async def _dashboard_clients(
     timeout = aiohttp.ClientTimeout(total=None, connect=120, sock_connect=120)
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        listeners: list[asyncio.Task[None]] = []
 
         async def open_one(index: int) -> aiohttp.ClientWebSocketResponse:
             assessment_id = target_id if index < watching else other_id
@@ -1092,6 +1095,11 @@ async def _dashboard_clients(
                 hello = await socket.receive_json(timeout=60)
                 if hello.get("type") != "hello":
                     raise BenchError(f"expected hello, got {hello}")
+            # listening at once: the server's heartbeat pings must be answered
+            # while the other sockets are still being opened
+            listeners.append(asyncio.create_task(listen(socket)))
+            if len(listeners) % 1000 == 0:
+                log(f"ws_connections: {len(listeners)} of {sockets} sockets open")
             return socket
 
         async def listen(socket: aiohttp.ClientWebSocketResponse) -> None:
@@ -1113,7 +1121,6 @@ async def _dashboard_clients(
         started = time.monotonic()
         opened = await asyncio.gather(*(open_one(i) for i in range(sockets)))
         connect_s = time.monotonic() - started
-        listeners = [asyncio.create_task(listen(socket)) for socket in opened]
         await asyncio.sleep(1.0)  # the server settles (and frees what the handshakes used)
         rss_held = server.rss_mb()
 
@@ -1134,8 +1141,14 @@ async def _dashboard_clients(
             if not live_publish(f"dashboard.{target_id}", notice):
                 raise BenchError("the update could not be published (see the log)")
             sent_at.append(sent)
-            with suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(complete[number].wait(), timeout=10)
+            except TimeoutError:
+                log(
+                    f"ws_connections: update {number} reached {len(arrivals[number])} "
+                    f"of {watching} sockets in 10 s"
+                )
+                break
             await asyncio.sleep(0.05)
 
         gc.enable()

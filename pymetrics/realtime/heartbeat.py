@@ -46,9 +46,17 @@ class HeartbeatSweeper:
             await asyncio.sleep(self.interval)
             await self.tick()
 
+    #: sockets handled between two yields to the event loop: a sweep of thousands
+    #: must not hold up, for its whole length, the notices other tasks deliver
+    SLICE = 200
+
     async def tick(self) -> None:
         """One interval: count silence, close the sockets silent for two, ping the rest."""
-        for member in list(self.members):
+        for position, member in enumerate(list(self.members)):
+            if position and position % self.SLICE == 0:
+                await asyncio.sleep(0)
+            if member not in self.members:
+                continue  # disconnected during the sweep
             member.silent_ticks = 0 if member.heard else member.silent_ticks + 1
             member.heard = False
             try:

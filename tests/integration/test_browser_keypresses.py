@@ -151,7 +151,9 @@ def test_candidate_taps_keypresses_in_the_browser_as_the_bot_plans(
     per_trial = [sum(d["trial"] == trial for d in tap_events["data"]) for trial in range(1, 7)]
     assert per_trial == counted
     assert [d["taps"] for d in ends["data"]] == counted
-    assert all(0 <= d["t_ms"] <= DURATION_MS - SAFETY_MS + 100 for d in tap_events["data"])
+    # every tap the game counted fell inside its trial's window (the test's own clock
+    # starts after the onset, so how far inside depends on the machine's load)
+    assert all(0 <= d["t_ms"] < DURATION_MS for d in tap_events["data"])
     onset = {d["trial"]: t for d, t in zip(starts["data"], starts["t"], strict=True)}
     for data, t in zip(tap_events["data"], tap_events["t"], strict=True):
         assert t == pytest.approx(onset[data["trial"]] + data["t_ms"], abs=0.01)
