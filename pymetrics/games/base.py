@@ -30,6 +30,15 @@ import numpy as np
 import pandas as pd
 
 
+def N_(text: str) -> str:
+    """Mark a user-facing string for translation; it is translated where it is shown.
+
+    The games are pure (no Django), so they cannot translate: ``makemessages``
+    collects these (``--keyword=N_``) and the pages pass them through ``gettext``.
+    """
+    return text
+
+
 class EventDataError(ValueError):
     """An event's ``data`` does not follow its game's spec.
 
@@ -149,10 +158,16 @@ class Game:
     #: latent parameter name -> metric meant to recover it; a leading ``-`` marks a
     #: metric expected to fall as the parameter rises (e.g. ``"-hard_choice_rate"``).
     recovery_targets: Mapping[str, str]
-    #: ``make_config(seed) -> dict``: the game's seeded schedule for one session.
-    make_config: Callable[[int], dict[str, Any]]
+    #: ``make_config(seed, short=False) -> dict``: the game's seeded schedule for one
+    #: session; ``short=True`` is a much shorter one (a few trials of every kind) that
+    #: an assessment may choose for demos and end-to-end tests.
+    make_config: Callable[..., dict[str, Any]]
+    #: shown in the lobby before the game: what the candidate will do (``N_``-marked)
     description: str = ""
     estimated_minutes: float = 5.0
+    #: shown when the game ends: what it measured, in neutral words (no better or
+    #: worse, ``N_``-marked)
+    measured: str = ""
 
     def validate_event(self, event_type: str, data: Mapping[str, Any]) -> None:
         """Raise EventDataError unless ``data`` is valid for ``event_type``.

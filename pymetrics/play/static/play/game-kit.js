@@ -161,6 +161,25 @@
     };
   }
 
+  /**
+   * Translate a user-facing string: `t('Trial %(n)s of %(total)s', {n: 3, total: 30})`.
+   * The catalogue is Django's JavaScript catalogue (`gettext`, `interpolate`, loaded by
+   * the game page); without it (unit tests) the English text is used. Named
+   * placeholders only, so that translators may reorder them.
+   */
+  function t(text, params) {
+    var translated = typeof root.gettext === 'function' ? root.gettext(text) : text;
+    if (!params) {
+      return translated;
+    }
+    if (typeof root.interpolate === 'function') {
+      return root.interpolate(translated, params, true);
+    }
+    return translated.replace(/%\(([a-zA-Z_]+)\)s/g, function (match, name) {
+      return Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : match;
+    });
+  }
+
   /** HTML for one instructions page. */
   function page(title, paragraphs) {
     return '<div class="game-instructions"><h2>' + title + '</h2>' + paragraphs.join('') + '</div>';
@@ -174,9 +193,9 @@
       allow_backward: true,
       allow_keys: true,
       show_page_number: true,
-      page_label: 'Page',
-      button_label_previous: 'Back',
-      button_label_next: 'Next',
+      page_label: t('Page'),
+      button_label_previous: t('Back'),
+      button_label_next: t('Next'),
       pages: pages,
     };
   }
@@ -185,8 +204,8 @@
   function ready(title, paragraphs, buttonLabel) {
     return {
       type: root.jsPsychHtmlButtonResponse,
-      stimulus: page(title || 'Ready?', paragraphs),
-      choices: [buttonLabel || 'Start the game'],
+      stimulus: page(title || t('Ready?'), paragraphs),
+      choices: [buttonLabel || t('Start the game')],
       button_html: function (choice) {
         return '<button type="button" class="btn btn-primary btn-large" data-testid="game-ready">' +
           escapeHtml(choice) + '</button>';
@@ -231,7 +250,7 @@
   function progress(label) {
     var fill = el('span', { class: 'game-progress__fill' });
     var bar = el('span', {
-      class: 'game-progress', role: 'progressbar', 'aria-label': label || 'Progress',
+      class: 'game-progress', role: 'progressbar', 'aria-label': label || t('Progress'),
       'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0',
     }, [fill]);
     return {
@@ -245,6 +264,7 @@
   }
 
   var Kit = {
+    t: t,
     el: el,
     svg: svg,
     escapeHtml: escapeHtml,
