@@ -33,4 +33,9 @@ urlpatterns = [
         play_api.GameSessionCompleteApi.as_view(),
         name="play-complete",
     ),
+    path(
+        "play/game-sessions/<int:game_session_id>/restart/",
+        play_api.GameSessionRestartApi.as_view(),
+        name="play-restart",
+    ),
 ]

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from pymetrics.common.views import favicon
@@ -20,6 +22,13 @@ urlpatterns = [
     path("metrics", health.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),
+    # the game pages' translations (gettext/interpolate for PymetricsKit.t); cached, as
+    # the catalogue only changes with a deployment
+    path(
+        "jsi18n/",
+        cache_page(3600)(JavaScriptCatalog.as_view(packages=["pymetrics.play"])),
+        name="javascript-catalog",
+    ),
 ]
 
 handler400 = "pymetrics.common.views.bad_request"

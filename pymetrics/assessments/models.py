@@ -109,6 +109,9 @@ class GameSessionState(models.TextChoices):
     COMPLETED = "completed", "Completed, scoring"
     SCORED = "scored", "Scored"
     FAILED = "failed", "Scoring failed"
+    #: interrupted midway and started again as a new session: its events are kept,
+    #: never scored (the restarted game is the one that counts)
+    SUPERSEDED = "superseded", "Interrupted, restarted"
 
 
 class GameSessionSource(models.TextChoices):
@@ -117,8 +120,18 @@ class GameSessionSource(models.TextChoices):
     SIMULATED = "simulated", "Simulated"
 
 
+class GameSessionQuerySet(models.QuerySet["GameSession"]):
+    def current(self) -> GameSessionQuerySet:
+        """Without the sessions a restart superseded: one per game of an attempt."""
+        return self.exclude(state=GameSessionState.SUPERSEDED)
+
+
 class GameSession(models.Model):
-    """One game played within an attempt; owns its events and its metrics."""
+    """One game played within an attempt; owns its events and its metrics.
+
+    A game interrupted midway (its page left or reloaded) starts again as a new
+    session at the same position; the interrupted one stays, superseded.
+    """
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="game_sessions")
     game = models.CharField(max_length=32)
@@ -144,11 +157,17 @@ class GameSession(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = GameSessionQuerySet.as_manager()
+
     class Meta:
         # by the column, not the relation: "attempt" would join and sort by Attempt.Meta.ordering
         ordering = ("attempt_id", "position")
         constraints = [
-            models.UniqueConstraint(fields=("attempt", "position"), name="unique_game_position")
+            models.UniqueConstraint(
+                fields=("attempt", "position"),
+                condition=~models.Q(state="superseded"),
+                name="unique_current_game_position",
+            )
         ]
 
     def __str__(self) -> str:

@@ -57,7 +57,9 @@ def attempts_for_assessment(*, assessment: Assessment) -> QuerySet[Attempt]:
         .prefetch_related(
             Prefetch(
                 "game_sessions",
-                queryset=GameSession.objects.order_by("position").prefetch_related("metric_sets"),
+                queryset=GameSession.objects.current()
+                .order_by("position")
+                .prefetch_related("metric_sets"),
             )
         )
         .order_by("-created_at", "-pk")
@@ -71,7 +73,9 @@ def attempts_for_candidate(*, candidate: Candidate) -> QuerySet[Attempt]:
         .prefetch_related(
             Prefetch(
                 "game_sessions",
-                queryset=GameSession.objects.order_by("position").prefetch_related("metric_sets"),
+                queryset=GameSession.objects.current()
+                .order_by("position")
+                .prefetch_related("metric_sets"),
             )
         )
         .order_by("created_at", "pk")
@@ -101,4 +105,4 @@ def attempt_is_expired(attempt: Attempt) -> bool:
 
 
 def game_sessions_for_attempt(*, attempt_id: int) -> QuerySet[GameSession]:
-    return GameSession.objects.filter(attempt_id=attempt_id).order_by("position")
+    return GameSession.objects.current().filter(attempt_id=attempt_id).order_by("position")

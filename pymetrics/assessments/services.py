@@ -36,11 +36,39 @@ _FINISHED_SESSION_STATES = (
     GameSessionState.COMPLETED,
     GameSessionState.SCORED,
     GameSessionState.FAILED,
+    GameSessionState.SUPERSEDED,
 )
 
 
 def hash_invite_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+#: Assessment setting: play every game's short schedule (demos, end-to-end tests).
+SETTING_SHORT_SCHEDULES = "short_schedules"
+_SETTINGS = {SETTING_SHORT_SCHEDULES: bool}
+
+
+def _validate_settings(settings_: Any) -> dict[str, Any]:
+    if settings_ is None:
+        return {}
+    if not isinstance(settings_, dict):
+        raise ValidationFailed(
+            "settings must be an object", details={"settings": ["must be an object"]}
+        )
+    for key, value in settings_.items():
+        expected = _SETTINGS.get(key)
+        if expected is None:
+            raise ValidationFailed(
+                f"unknown setting {key!r}; known: {', '.join(sorted(_SETTINGS))}",
+                details={"settings": [f"unknown setting {key!r}"]},
+            )
+        if not isinstance(value, expected):
+            raise ValidationFailed(
+                f"setting {key!r} must be a {expected.__name__}",
+                details={"settings": [f"{key} must be a {expected.__name__}"]},
+            )
+    return dict(settings_)
 
 
 def _validate_games(games: Any) -> list[str]:
@@ -78,13 +106,14 @@ def assessment_create(
     if not name:
         raise ValidationFailed("an assessment needs a name", details={"name": ["is required"]})
     keys = _validate_games(games)
+    settings_ = _validate_settings(settings_)
     try:
         with transaction.atomic():
             assessment = Assessment.objects.create(
                 organization=organization,
                 name=name,
                 games=keys,
-                settings=settings_ or {},
+                settings=settings_,
                 created_by=actor.user if actor else None,
             )
             audit_log_record(
@@ -205,6 +234,14 @@ def _new_seed() -> int:
     return secrets.randbits(31)
 
 
+def _session_config(key: str, seed: int, assessment: Assessment) -> dict[str, Any]:
+    """A game's seeded schedule; the short one when the assessment asks for it."""
+    game = get_game(key)
+    if assessment.settings.get(SETTING_SHORT_SCHEDULES):
+        return game.make_config(seed, short=True)
+    return game.make_config(seed)
+
+
 def attempt_start(
     *,
     attempt: Attempt,
@@ -233,7 +270,7 @@ def attempt_start(
                     game=key,
                     position=position,
                     seed=seed,
-                    config=get_game(key).make_config(seed),
+                    config=_session_config(key, seed, locked.assessment),
                     source=source,
                 )
             )
@@ -272,6 +309,44 @@ def game_session_mark_completed(*, game_session_id: int) -> GameSession:
                 pk=game_session.attempt_id, state__in=(AttemptState.INVITED, AttemptState.STARTED)
             ).update(state=AttemptState.COMPLETED, completed_at=now)
     return game_session
+
+
+def game_session_restart(*, game_session_id: int) -> GameSession:
+    """Start an interrupted game again: a new session at its place, the old one superseded.
+
+    A game whose page was left or reloaded midway cannot resume (a jsPsych
+    timeline does not survive a page), and mixing two runs' events would corrupt
+    its metrics. The interrupted session keeps its events, marked superseded and
+    never scored; the new one gets a new seed, so the candidate does not replay a
+    schedule they have partly seen. A session with no events yet is returned as it
+    is; a finished one cannot be restarted.
+    """
+    with transaction.atomic():
+        game_session = (
+            GameSession.objects.select_for_update()
+            .select_related("attempt__assessment")
+            .get(pk=game_session_id)
+        )
+        if game_session.state == GameSessionState.PENDING:
+            return game_session
+        if game_session.state != GameSessionState.IN_PROGRESS:
+            raise Conflict(
+                "this game is finished and cannot be started again",
+                code="session_closed",
+                details={"state": game_session.state},
+            )
+        game_session.state = GameSessionState.SUPERSEDED
+        game_session.completed_at = timezone.now()
+        game_session.save(update_fields=["state", "completed_at"])
+        seed = _new_seed()
+        return GameSession.objects.create(
+            attempt=game_session.attempt,
+            game=game_session.game,
+            position=game_session.position,
+            seed=seed,
+            config=_session_config(game_session.game, seed, game_session.attempt.assessment),
+            source=game_session.source,
+        )
 
 
 def game_session_mark_scored(*, game_session_ids: list[int]) -> None:

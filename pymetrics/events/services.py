@@ -182,7 +182,9 @@ def _ingest(*, game_session_id: int, attempt_id: int, events: Any) -> IngestResu
             )
         if game_session.state not in (GameSessionState.PENDING, GameSessionState.IN_PROGRESS):
             raise Conflict(
-                "this game session is already complete and takes no more events",
+                "this game was interrupted and started again as a new session"
+                if game_session.state == GameSessionState.SUPERSEDED
+                else "this game session is already complete and takes no more events",
                 code="session_closed",
                 details={"acked_seq": game_session.acked_seq},
             )

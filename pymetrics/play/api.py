@@ -20,7 +20,13 @@ from pymetrics.common.api import ErrorSerializer
 from pymetrics.common.errors import PayloadTooLarge, ValidationFailed
 from pymetrics.events.services import events_ingest
 from pymetrics.play.authentication import PlaySession, SessionTokenAuthentication
-from pymetrics.play.services import play_complete_game_session, play_start
+from pymetrics.play.client_config import session_client_config
+from pymetrics.play.services import (
+    play_complete_game_session,
+    play_restart_game_session,
+    play_start,
+)
+from pymetrics.play.tokens import session_token_issue
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -166,4 +172,38 @@ class GameSessionCompleteApi(APIView):
         return Response(
             {"game_session_id": game_session.pk, "status": game_session.state},
             status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class GameSessionRestartApi(APIView):
+    authentication_classes = [SessionTokenAuthentication]
+    permission_classes = [HasPlaySession]
+
+    @extend_schema(
+        operation_id="play_restart",
+        request=None,
+        responses={
+            201: OpenApiResponse(
+                description="the new session: game, game_session_id, session_token, "
+                "events_url, complete_url, restart_url, socket_url, next_seq, config"
+            ),
+            200: OpenApiResponse(description="the same session: nothing was played yet"),
+            401: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="the game is finished"),
+        },
+        summary="Start an interrupted game again (the interrupted run is kept, superseded)",
+    )
+    def post(self, request: Request, game_session_id: int) -> Response:
+        assert isinstance(request.auth, PlaySession)
+        game_session = play_restart_game_session(
+            game_session_id=game_session_id, attempt_id=request.auth.attempt_id
+        )
+        token = session_token_issue(attempt_id=request.auth.attempt_id)
+        return Response(
+            session_client_config(game_session, token),
+            status=status.HTTP_200_OK
+            if game_session.pk == game_session_id
+            else status.HTTP_201_CREATED,
         )

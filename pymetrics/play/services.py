@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from pymetrics.assessments.models import Attempt, GameSession, GameSessionState
-from pymetrics.assessments.services import attempt_start, game_session_mark_completed
-from pymetrics.common.errors import NotFound, PermissionDenied
+from pymetrics.assessments.services import (
+    attempt_start,
+    game_session_mark_completed,
+    game_session_restart,
+)
+from pymetrics.common.errors import Conflict, NotFound, PermissionDenied
 from pymetrics.common.live import live_publish
 from pymetrics.play.tokens import session_token_issue
 from pymetrics.scoring.tasks import extract_game_session_metrics
@@ -24,7 +28,7 @@ class StartedAttempt:
 def play_start(*, attempt: Attempt) -> StartedAttempt:
     """Start (or resume) an attempt and issue the token its game sessions accept."""
     attempt = attempt_start(attempt=attempt)
-    sessions = list(GameSession.objects.filter(attempt=attempt).order_by("position"))
+    sessions = list(GameSession.objects.current().filter(attempt=attempt).order_by("position"))
     return StartedAttempt(
         attempt=attempt,
         session_token=session_token_issue(attempt_id=attempt.pk),
@@ -32,16 +36,25 @@ def play_start(*, attempt: Attempt) -> StartedAttempt:
     )
 
 
-def play_complete_game_session(*, game_session_id: int, attempt_id: int) -> GameSession:
-    """Close a game session and queue its metric extraction once the close is committed."""
-    owner = (
-        GameSession.objects.filter(pk=game_session_id).values_list("attempt_id", flat=True).first()
-    )
-    if owner is None:
+def _check_owner(*, game_session_id: int, attempt_id: int) -> str:
+    """The session's state, if the token's attempt owns it; NotFound / PermissionDenied."""
+    row = GameSession.objects.filter(pk=game_session_id).values_list("attempt_id", "state").first()
+    if row is None:
         raise NotFound(f"game session {game_session_id} not found")
-    if owner != attempt_id:
+    if row[0] != attempt_id:
         raise PermissionDenied(
             "this session token does not belong to this game session", code="wrong_session"
+        )
+    return str(row[1])
+
+
+def play_complete_game_session(*, game_session_id: int, attempt_id: int) -> GameSession:
+    """Close a game session and queue its metric extraction once the close is committed."""
+    state = _check_owner(game_session_id=game_session_id, attempt_id=attempt_id)
+    if state == GameSessionState.SUPERSEDED:
+        raise Conflict(
+            "this game was interrupted and started again; complete the new one",
+            code="session_superseded",
         )
     with transaction.atomic():
         before = GameSession.objects.values_list("state", flat=True).get(pk=game_session_id)
@@ -49,6 +62,12 @@ def play_complete_game_session(*, game_session_id: int, attempt_id: int) -> Game
         if before in (GameSessionState.PENDING, GameSessionState.IN_PROGRESS):
             transaction.on_commit(lambda: _after_completion(game_session_id))
     return game_session
+
+
+def play_restart_game_session(*, game_session_id: int, attempt_id: int) -> GameSession:
+    """Start an interrupted game again (see assessments.services.game_session_restart)."""
+    _check_owner(game_session_id=game_session_id, attempt_id=attempt_id)
+    return game_session_restart(game_session_id=game_session_id)
 
 
 def _after_completion(game_session_id: int) -> None:

@@ -7,17 +7,18 @@ staff login, and nothing shows data of any other candidate.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from pymetrics.assessments.models import Attempt, GameSession, GameSessionState
 from pymetrics.assessments.selectors import attempt_by_invite_token, attempt_is_expired
 from pymetrics.assessments.services import attempt_consent, game_session_record_client
 from pymetrics.common.errors import DomainError
 from pymetrics.games.registry import get_game
+from pymetrics.play.client_config import session_client_config
 from pymetrics.play.forms import ConsentForm
 from pymetrics.play.services import play_start
 
@@ -164,6 +165,9 @@ def game(request: HttpRequest, invite_token: str, game_session_id: int) -> HttpR
         (gs for gs in started.game_sessions if gs.pk == game_session_id), None
     )
     if game_session is None:
+        if GameSession.objects.filter(pk=game_session_id, attempt=attempt).exists():
+            # an interrupted run, started again since (an old tab or bookmark)
+            return redirect("play:lobby", invite_token=invite_token)
         return _unavailable(
             request, "Game not found", "This game is not part of your invitation.", 404
         )
@@ -186,18 +190,12 @@ def game(request: HttpRequest, invite_token: str, game_session_id: int) -> HttpR
             "plugin_script": f"games/{definition.key}/plugin.js",
             "plugin_stylesheet": f"games/{definition.key}/{definition.key}.css",
             "game_config": {
-                "game": definition.key,
-                "game_session_id": game_session.pk,
-                "session_token": started.session_token,
-                "events_url": reverse("api:play-events", args=[game_session.pk]),
-                "complete_url": reverse("api:play-complete", args=[game_session.pk]),
-                # EventStream socket (DESIGN.md 4.4); a path: the browser picks ws: or
-                # wss: and the host from its own location.
-                "socket_url": f"/ws/play/{game_session.pk}/?"
-                + urlencode({"token": started.session_token}),
+                **session_client_config(game_session, started.session_token),
                 "lobby_url": reverse("play:lobby", args=[invite_token]),
-                "next_seq": game_session.acked_seq + 1,
-                "config": game_session.config,
+                # left or reloaded midway: the page starts the game again (a new
+                # session) after saving what this one still holds
+                "interrupted": game_session.state == GameSessionState.IN_PROGRESS,
+                "measured": gettext(definition.measured) if definition.measured else "",
                 "accommodations": {
                     "extended_time": bool(attempt.accommodations.get("extended_time")),
                     "reduced_motion": bool(attempt.accommodations.get("reduced_motion")),

@@ -215,13 +215,11 @@ class CandidateRun:
         """The GameSession the page is playing (created when the game page opened)."""
         from pymetrics.assessments.models import GameSession
 
-        return GameSession.objects.get(attempt_id=self.attempt_id, game=self.game_key)
+        return GameSession.objects.current().get(attempt_id=self.attempt_id, game=self.game_key)
 
     def finish(self, timeout_ms: float = 60_000) -> None:
-        """Wait until the page is back in the lobby, i.e. every event is saved."""
-        self.page.wait_for_selector(
-            "[data-testid=lobby-finish], [data-testid=lobby-start]", timeout=timeout_ms
-        )
+        """Wait until every event is saved and the game complete, then go back to the lobby."""
+        back_to_lobby(self.page, self.game_key, timeout_ms)
         assert self.console_errors == [], self.console_errors
 
     def stored_and_expected_metrics(self, timeout: float = 60) -> tuple[dict[str, float], Any]:
@@ -242,6 +240,23 @@ class CandidateRun:
         events = events_frame(game_session_ids=[game_session.pk])
         result = game.extract(game.events_to_trials(events))
         return dict(stored.values), result
+
+
+def back_to_lobby(page: Any, game_key: str, timeout_ms: float = 60_000) -> None:
+    """After a game's last trial: wait until it is saved and completed, then to the lobby.
+
+    A game that says what it measured shows that first (the game's own text,
+    checked here) with a button back to the lobby; the others return at once.
+    """
+    from pymetrics.games.registry import get_game
+
+    lobby = "[data-testid=lobby-finish], [data-testid=lobby-start]"
+    shown = page.wait_for_selector(f"[data-testid=game-measured], {lobby}", timeout=timeout_ms)
+    assert shown is not None
+    if shown.get_attribute("data-testid") == "game-measured":
+        assert get_game(game_key).measured in shown.inner_text()
+        page.click("[data-testid=game-done]")
+        page.wait_for_selector(lobby, timeout=timeout_ms)
 
 
 def open_game(

@@ -18,7 +18,7 @@ from pymetrics.accounts.services import organization_create
 from pymetrics.assessments.models import Attempt, GameSession
 from pymetrics.assessments.services import assessment_create, candidate_invite
 from pymetrics.scoring.models import MetricSet
-from tests.integration.conftest import Services, wait_until
+from tests.integration.conftest import Services, back_to_lobby, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,7 +97,7 @@ def test_candidate_plays_the_battery_in_order_and_resumes_from_the_link(
             first.keyboard.press("Enter")
 
     # Back in the lobby: one of two done, cards next. The candidate stops here.
-    first.wait_for_selector("[data-testid=lobby-start]", timeout=30_000)
+    back_to_lobby(first, "balloons", timeout_ms=30_000)
     assert first.inner_text("[data-testid=lobby-progress]").startswith("1 of 2 games done.")
     assert "progress-list__item--completed" in _lobby_state(first, "balloons")
     assert "progress-list__item--next" in _lobby_state(first, "cards")
@@ -129,6 +129,7 @@ def test_candidate_plays_the_battery_in_order_and_resumes_from_the_link(
         later.keyboard.press(deck.lower())
 
     # All done: Finish leads to the thank-you page; both games are scored.
+    back_to_lobby(later, "cards", timeout_ms=30_000)
     later.click("[data-testid=lobby-finish]", timeout=30_000)
     assert "Thank you" in later.inner_text("[data-testid=thanks]")
     assert errors == []

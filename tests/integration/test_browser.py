@@ -17,7 +17,7 @@ from pymetrics.assessments.models import GameSession
 from pymetrics.games.balloons.bot import Latent, planned_pumps
 from pymetrics.games.registry import get_game
 from pymetrics.scoring.models import MetricSet
-from tests.integration.conftest import ARTIFACTS, Services, wait_until
+from tests.integration.conftest import ARTIFACTS, Services, back_to_lobby, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,6 +97,7 @@ def test_recruiter_invites_and_candidate_plays_balloons_in_the_browser(
             candidate.screenshot(path=str(ARTIFACTS / "balloons-game.png"))
 
     # Back in the lobby when everything is saved; the candidate finishes.
+    back_to_lobby(candidate, "balloons", timeout_ms=30_000)
     candidate.click("[data-testid=lobby-finish]", timeout=30_000)
     assert "Thank you" in candidate.inner_text("[data-testid=thanks]")
     assert console_errors == []

@@ -40,13 +40,16 @@ def two_game_catalogue(monkeypatch):
 
 def test_assessment_create_stores_the_games_in_order_and_audits(organization, recruiter):
     assessment = assessment_create(
-        organization=organization, name="  Graduates  ", games=["balloons"], settings_={"a": 1}
+        organization=organization,
+        name="  Graduates  ",
+        games=["balloons"],
+        settings_={"short_schedules": True},
     )
 
     assert (assessment.name, assessment.games, assessment.settings) == (
         "Graduates",
         ["balloons"],
-        {"a": 1},
+        {"short_schedules": True},
     )
     audit = AuditLog.objects.get(action="assessment.create")
     assert (audit.organization, audit.actor, audit.object_id, audit.details) == (

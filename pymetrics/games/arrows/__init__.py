@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pymetrics.games.arrows import bot, metrics, spec
-from pymetrics.games.base import Game
+from pymetrics.games.base import N_, Game
 
 GAME: Game = Game(
     key=spec.KEY,
-    title=spec.TITLE,
+    title=N_("Arrows"),
     extractor_version=spec.EXTRACTOR_VERSION,
     event_types=spec.EVENT_TYPES,
     trial_event_types=spec.TRIAL_EVENT_TYPES,
@@ -20,9 +20,13 @@ GAME: Game = Game(
     sample_latent=bot.sample_latent,
     recovery_targets=bot.RECOVERY_TARGETS,
     make_config=spec.make_config,
-    description=(
+    description=N_(
         "Five arrows appear in a row: say which way the middle one points, or the outer "
         "ones, depending on how the row is shown."
+    ),
+    measured=N_(
+        "This game looked at how you keep your focus on what matters among "
+        "distractions, and how you adapt when the rule changes."
     ),
     estimated_minutes=5,
 )

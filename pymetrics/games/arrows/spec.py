@@ -64,6 +64,10 @@ MAX_RUN = 4
 #: Runs of each rule per session: 48 trials of a rule in 19 runs of 1..4 trials, the two
 #: rules alternating, gives 38 runs, i.e. 37 switch trials and 58 repeat trials.
 RUNS_PER_RULE = 19
+#: The short schedule (``make_config(seed, short=True)``): 16 trials, 8 of each rule in
+#: 3 runs each, i.e. 6 runs, 5 switch and 10 repeat trials.
+SHORT_TRIALS = 16
+SHORT_RUNS_PER_RULE = 3
 #: Time to answer after the arrows appear; doubled under the extended-time accommodation.
 DEADLINE_MS = 2000
 #: Fixation cross before each display, drawn per trial so the onset cannot be anticipated.
@@ -382,7 +386,7 @@ def _schedule(rng: np.random.Generator, n_trials: int, runs_per_rule: int) -> li
     return trials
 
 
-def make_config(seed: int) -> dict[str, Any]:
+def make_config(seed: int, short: bool = False) -> dict[str, Any]:
     """The session's seeded schedule.
 
     ``trials``: 96 dicts ``{trial, congruent 0/1, rule, centre}``: rules alternate in
@@ -392,15 +396,23 @@ def make_config(seed: int) -> dict[str, Any]:
     400..700 ms. ``practice``: 8 unrecorded trials (4 of each rule in two runs
     each, every display once per rule). Times are for standard time; extended time doubles the
     deadline (the browser applies it, so the stored schedule is the same).
+
+    ``short=True`` (demos and end-to-end tests) draws 16 trials the same way: 8 of
+    each rule in 3 runs each (5 switch and 10 repeat trials), every display twice
+    per rule, so every metric still has congruent, incongruent, switch and repeat
+    trials; the practice is the same 8 trials.
     """
+    n_trials, runs_per_rule = (
+        (SHORT_TRIALS, SHORT_RUNS_PER_RULE) if short else (N_TRIALS, RUNS_PER_RULE)
+    )
     rng = np.random.default_rng(seed)
-    trials = _schedule(rng, N_TRIALS, RUNS_PER_RULE)
-    fixation = rng.integers(FIXATION_MIN_MS, FIXATION_MAX_MS, size=N_TRIALS, endpoint=True)
+    trials = _schedule(rng, n_trials, runs_per_rule)
+    fixation = rng.integers(FIXATION_MIN_MS, FIXATION_MAX_MS, size=n_trials, endpoint=True)
     practice_rng = np.random.default_rng([seed, 1])
     practice = _schedule(practice_rng, N_PRACTICE, 2)
     return {
         "seed": int(seed),
-        "n_trials": N_TRIALS,
+        "n_trials": n_trials,
         "trials": trials,
         "fixation_ms": [int(value) for value in fixation],
         "practice": practice,

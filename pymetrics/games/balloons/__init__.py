@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pymetrics.games.balloons import bot, metrics, spec
-from pymetrics.games.base import Game
+from pymetrics.games.base import N_, Game
 
 GAME: Game = Game(
     key=spec.KEY,
-    title=spec.TITLE,
+    title=N_("Balloons"),
     extractor_version=spec.EXTRACTOR_VERSION,
     event_types=spec.EVENT_TYPES,
     trial_event_types=spec.TRIAL_EVENT_TYPES,
@@ -20,10 +20,11 @@ GAME: Game = Game(
     sample_latent=bot.sample_latent,
     recovery_targets=bot.RECOVERY_TARGETS,
     make_config=spec.make_config,
-    description=(
+    description=N_(
         "Pump up balloons to earn money for each pump, and decide when to cash in "
         "before a balloon pops."
     ),
+    measured=N_("This game looked at how you balance taking risks against securing rewards."),
     estimated_minutes=5,
 )
 

@@ -47,6 +47,8 @@ TITLE = "Balloons"
 EXTRACTOR_VERSION = 1
 
 N_BALLOONS = 30
+#: Balloons of the short schedule (``make_config(seed, short=True)``).
+SHORT_BALLOONS = 6
 MAX_PUMPS = 128
 CENTS_PER_PUMP = 5
 BLOCK_SIZE = 10
@@ -213,13 +215,20 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
     return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
 
 
-def make_config(seed: int) -> dict[str, Any]:
-    """The session's seeded schedule: the burst point of every balloon."""
+def make_config(seed: int, short: bool = False) -> dict[str, Any]:
+    """The session's seeded schedule: the burst point of every balloon.
+
+    The standard schedule has 30 balloons. ``short=True`` gives 6 (for demos and
+    end-to-end tests), drawn the same way: every whole-session metric still exists,
+    but the balloons fill only the first block of 10, so
+    ``adjusted_pumps_block_2`` and ``_block_3`` are absent.
+    """
+    n_balloons = SHORT_BALLOONS if short else N_BALLOONS
     rng = np.random.default_rng(seed)
-    burst_points = rng.integers(1, MAX_PUMPS, size=N_BALLOONS, endpoint=True)
+    burst_points = rng.integers(1, MAX_PUMPS, size=n_balloons, endpoint=True)
     return {
         "seed": int(seed),
-        "balloons": N_BALLOONS,
+        "balloons": n_balloons,
         "burst_points": [int(point) for point in burst_points],
         "cents_per_pump": CENTS_PER_PUMP,
         "max_pumps": MAX_PUMPS,

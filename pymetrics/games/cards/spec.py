@@ -58,6 +58,9 @@ TITLE = "Cards"
 EXTRACTOR_VERSION = 1
 
 N_TRIALS = 100
+#: Choices of the short schedule (``make_config(seed, short=True)``): the first block
+#: of 20 and 4 choices of the second, so that the learning slope still exists.
+SHORT_TRIALS = 24
 DECKS: tuple[str, ...] = ("A", "B", "C", "D")
 STARTING_BALANCE = 2000
 BLOCK_SIZE = 20
@@ -321,7 +324,7 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
     return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
 
 
-def make_config(seed: int) -> dict[str, Any]:
+def make_config(seed: int, short: bool = False) -> dict[str, Any]:
     """The session's schedule: the classic fixed card sequence of every deck.
 
     The seed is stored (and reproduces the session like any other game's), but the
@@ -329,10 +332,15 @@ def make_config(seed: int) -> dict[str, Any]:
     every candidate meets the same decks. ``gains[deck][i]`` and ``losses[deck][i]``
     are what the deck's (i + 1)-th card pays and takes away; card i of a deck beyond
     the 40th uses entry i modulo 40. The practice schedule is separate and labelled.
+
+    ``short=True`` (demos and end-to-end tests) keeps the same decks but ends after
+    24 choices: block 1 and the start of block 2, so the net score, the deck rates,
+    the earnings and the learning slope (over two blocks) exist, while
+    ``net_score_block_3`` .. ``_block_5`` are absent.
     """
     return {
         "seed": int(seed),
-        "trials": N_TRIALS,
+        "trials": SHORT_TRIALS if short else N_TRIALS,
         "decks": list(DECKS),
         "starting_balance": STARTING_BALANCE,
         "gains": {deck: [GAINS[deck]] * SCHEDULE_LENGTH for deck in DECKS},

@@ -67,6 +67,9 @@ START_LENGTH = 3
 #: goes further so that long spans are not capped).
 MAX_LENGTH: Mapping[str, int] = {FORWARD: 12, BACKWARD: 10}
 ATTEMPTS_PER_LENGTH = 2
+#: Longest sequence of each part in the short schedule (``make_config(seed, short=True)``):
+#: lengths 3 and 4, so each part gives 2 to 4 sequences.
+SHORT_MAX_LENGTH: Mapping[str, int] = {FORWARD: 4, BACKWARD: 4}
 #: Sequences a part can give at most: two per length from 3 to its maximum.
 MAX_TRIALS_PER_DIRECTION: Mapping[str, int] = {
     direction: ATTEMPTS_PER_LENGTH * (MAX_LENGTH[direction] - START_LENGTH + 1)
@@ -307,13 +310,17 @@ def _draw_pair(rng: np.random.Generator, length: int) -> list[str]:
     return [first, second]
 
 
-def make_config(seed: int) -> dict[str, Any]:
+def make_config(seed: int, short: bool = False) -> dict[str, Any]:
     """The session's seeded schedule: every sequence either part could give.
 
     ``forward`` and ``backward`` list, for each length from 3 to the part's maximum,
     the two sequences (strings of digits) given at that length, attempt 1 first;
     ``practice`` holds the unrecorded practice sequence of each part (2 digits). The
     adaptive run only decides how far down these lists a candidate gets.
+
+    ``short=True`` (demos and end-to-end tests) is the same schedule cut to lengths 3
+    and 4 in each part (``max_length`` 4 and 4), so a part gives at most 4 sequences.
+    Every metric still exists, but a span cannot exceed 4.
     """
     rng = np.random.default_rng(seed)
     schedule: dict[str, Any] = {}
@@ -323,15 +330,22 @@ def make_config(seed: int) -> dict[str, Any]:
             for length in range(START_LENGTH, MAX_LENGTH[direction] + 1)
         ]
     practice = {direction: _draw_sequence(rng, PRACTICE_LENGTH) for direction in DIRECTIONS}
+    # The short schedule is a prefix of the standard one, drawn the same way, so both
+    # give the same sequences up to length 4 for a seed.
+    max_length = SHORT_MAX_LENGTH if short else MAX_LENGTH
     return {
         "seed": int(seed),
         "start_length": START_LENGTH,
-        "max_length": dict(MAX_LENGTH),
+        "max_length": dict(max_length),
         "attempts_per_length": ATTEMPTS_PER_LENGTH,
         "digit_on_ms": DIGIT_ON_MS,
         "digit_off_ms": DIGIT_OFF_MS,
-        FORWARD: schedule[FORWARD],
-        BACKWARD: schedule[BACKWARD],
+        **{
+            direction: [
+                level for level in schedule[direction] if level["length"] <= max_length[direction]
+            ]
+            for direction in DIRECTIONS
+        },
         "practice": practice,
     }
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pymetrics.games.base import Game
+from pymetrics.games.base import N_, Game
 from pymetrics.games.easy_or_hard import bot, metrics, spec
 
 GAME: Game = Game(
     key=spec.KEY,
-    title=spec.TITLE,
+    title=N_("Easy or Hard"),
     extractor_version=spec.EXTRACTOR_VERSION,
     event_types=spec.EVENT_TYPES,
     trial_event_types=spec.TRIAL_EVENT_TYPES,
@@ -20,9 +20,13 @@ GAME: Game = Game(
     sample_latent=bot.sample_latent,
     recovery_targets=bot.RECOVERY_TARGETS,
     make_config=spec.make_config,
-    description=(
+    description=N_(
         "Choose between a quick easy task and a longer hard one that can pay more, then "
         "tap fast to finish it in time."
+    ),
+    measured=N_(
+        "This game looked at how you weigh effort against reward and the chance of "
+        "winning when you choose what to work for."
     ),
     estimated_minutes=10,
 )

@@ -56,6 +56,8 @@ TITLE = "Easy or Hard"
 EXTRACTOR_VERSION = 1
 
 N_TRIALS = 30
+#: Trials of the short schedule (``make_config(seed, short=True)``): 2 per probability.
+SHORT_TRIALS = 6
 #: Probabilities of winning, each used equally often (SCIENCE.md; Treadway et al. 2009).
 PROBABILITIES: tuple[float, ...] = (0.12, 0.5, 0.88)
 #: The hard task's reward range in dollars, drawn in whole cents.
@@ -349,7 +351,7 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
     return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
 
 
-def make_config(seed: int) -> dict[str, Any]:
+def make_config(seed: int, short: bool = False) -> dict[str, Any]:
     """The session's seeded schedule, trial by trial.
 
     * ``probabilities``: 0.12, 0.5 and 0.88 ten times each, shuffled.
@@ -360,18 +362,23 @@ def make_config(seed: int) -> dict[str, Any]:
       original task assigns one at random).
 
     The task constants ride along so the browser plays exactly what is stored.
+
+    ``short=True`` (demos and end-to-end tests) draws 6 trials the same way, each
+    probability twice: every metric can still be computed (``reward_sensitivity``
+    only when the candidate takes both tasks, as on the full schedule).
     """
+    n_trials = SHORT_TRIALS if short else N_TRIALS
     rng = np.random.default_rng(seed)
-    per_level = N_TRIALS // len(PROBABILITIES)
+    per_level = n_trials // len(PROBABILITIES)
     probabilities = rng.permutation(np.repeat(PROBABILITIES, per_level))
     reward_cents = rng.integers(
-        round(HARD_REWARD_MIN * 100), round(HARD_REWARD_MAX * 100), size=N_TRIALS, endpoint=True
+        round(HARD_REWARD_MIN * 100), round(HARD_REWARD_MAX * 100), size=n_trials, endpoint=True
     )
-    win_draws = rng.random(N_TRIALS)
-    fallback = rng.integers(0, len(CHOICES), size=N_TRIALS)
+    win_draws = rng.random(n_trials)
+    fallback = rng.integers(0, len(CHOICES), size=n_trials)
     return {
         "seed": int(seed),
-        "trials": N_TRIALS,
+        "trials": n_trials,
         "probabilities": [float(p) for p in probabilities],
         "rewards": [int(cents) / 100 for cents in reward_cents],
         "win_draws": [round(float(draw), 4) for draw in win_draws],

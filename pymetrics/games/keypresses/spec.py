@@ -67,6 +67,8 @@ TITLE = "Keypresses"
 EXTRACTOR_VERSION = 1
 
 N_TRIALS = 6
+#: Trials of the short schedule (``make_config(seed, short=True)``): 2 per hand.
+SHORT_TRIALS = 4
 DOMINANT = "dominant"
 NON_DOMINANT = "non_dominant"
 HANDS: tuple[str, str] = (DOMINANT, NON_DOMINANT)
@@ -352,17 +354,20 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
     return _sorted_table(pd.concat([trials, taps], ignore_index=True))
 
 
-def make_config(seed: int) -> dict[str, Any]:
+def make_config(seed: int, short: bool = False) -> dict[str, Any]:
     """The session's schedule: 6 trials of 10 s, hands alternating, writing hand first.
 
     Nothing in the standard procedure is random, so every seed gives the same
-    schedule; the seed is stored with it as for every game.
+    schedule; the seed is stored with it as for every game. ``short=True`` (demos
+    and end-to-end tests) gives 4 trials, 2 per hand, still 10 s each (the trial
+    length is part of the measure): every metric still exists.
     """
+    n_trials = SHORT_TRIALS if short else N_TRIALS
     return {
         "seed": int(seed),
         "trials": [
             {"trial": trial, "hand": HANDS[(trial - 1) % 2], "duration_ms": DURATION_MS}
-            for trial in range(1, N_TRIALS + 1)
+            for trial in range(1, n_trials + 1)
         ],
         "practice_duration_ms": PRACTICE_DURATION_MS,
         "countdown_steps": COUNTDOWN_STEPS,

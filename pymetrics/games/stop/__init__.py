@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pymetrics.games.base import Game
+from pymetrics.games.base import N_, Game
 from pymetrics.games.stop import bot, metrics, spec
 
 GAME: Game = Game(
     key=spec.KEY,
-    title=spec.TITLE,
+    title=N_("Stop Signal"),
     extractor_version=spec.EXTRACTOR_VERSION,
     event_types=spec.EVENT_TYPES,
     trial_event_types=spec.TRIAL_EVENT_TYPES,
@@ -20,9 +20,13 @@ GAME: Game = Game(
     sample_latent=bot.sample_latent,
     recovery_targets=bot.RECOVERY_TARGETS,
     make_config=spec.make_config,
-    description=(
+    description=N_(
         "Press the key that matches each arrow as fast as you can, and hold back when a "
         "stop sign appears."
+    ),
+    measured=N_(
+        "This game looked at how you balance responding quickly against holding back "
+        "when a signal tells you to stop."
     ),
     estimated_minutes=7,
 )

@@ -77,6 +77,11 @@ EXTENDED_GO_DEADLINE_MS = 2 * GO_DEADLINE_MS
 FIXATION_MS = 500
 #: Practice trials before the recorded game (with feedback; never sent to the server).
 PRACTICE_TRIALS = 8
+#: The short schedule (``make_config(seed, short=True)``): one block of 24 trials with
+#: 6 stop trials, after a 4-trial practice.
+SHORT_BLOCK_SIZE = 24
+SHORT_STOPS_PER_BLOCK = 6
+SHORT_PRACTICE_TRIALS = 4
 #: Blank screen between one trial's end and the next fixation cross.
 ITI_MS = 500
 #: Upper bound for a browser-measured RT: the extended deadline plus generous room
@@ -377,7 +382,30 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
     return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
 
 
-def make_config(seed: int) -> dict[str, Any]:
+def _schedule(
+    rng: np.random.Generator, n_blocks: int, block_size: int, stops_per_block: int
+) -> list[dict[str, Any]]:
+    """Blocks of trials: stop trials anywhere but first, directions balanced per kind."""
+    schedule: list[dict[str, Any]] = []
+    go_per_block = block_size - stops_per_block
+    for _block in range(n_blocks):
+        stop = np.zeros(block_size, dtype=bool)
+        stop[1 + rng.choice(block_size - 1, size=stops_per_block, replace=False)] = True
+        direction = np.empty(block_size, dtype=object)
+        direction[~stop] = rng.permutation(np.repeat(DIRECTIONS, go_per_block // 2))
+        direction[stop] = rng.permutation(np.repeat(DIRECTIONS, stops_per_block // 2))
+        for position in range(block_size):
+            schedule.append(
+                {
+                    "trial": len(schedule) + 1,
+                    "stop": bool(stop[position]),
+                    "direction": str(direction[position]),
+                }
+            )
+    return schedule
+
+
+def make_config(seed: int, short: bool = False) -> dict[str, Any]:
     """The session's seeded schedule: every trial's arrow direction and kind.
 
     Each block of 32 trials has 8 stop trials at random positions other than the
@@ -386,29 +414,24 @@ def make_config(seed: int) -> dict[str, Any]:
     guessed from the other. The SSD staircase settings, the deadline, the screen
     timings and the length of the practice go along, so the page needs nothing else
     (the practice's own arrows are drawn in the browser from the seed).
+
+    ``short=True`` (demos and end-to-end tests) gives one block of 24 trials with 6
+    stop trials (9 left and 9 right go arrows, 3 and 3 stop arrows) after a 4-trial
+    practice: enough go and stop trials for every metric, the SSRT included, though
+    an SSRT from 6 stop trials is a rough one.
     """
+    n_blocks, block_size, stops = (
+        (1, SHORT_BLOCK_SIZE, SHORT_STOPS_PER_BLOCK)
+        if short
+        else (N_BLOCKS, BLOCK_SIZE, STOPS_PER_BLOCK)
+    )
     rng = np.random.default_rng(seed)
-    schedule: list[dict[str, Any]] = []
-    go_per_block = BLOCK_SIZE - STOPS_PER_BLOCK
-    for _block in range(N_BLOCKS):
-        stop = np.zeros(BLOCK_SIZE, dtype=bool)
-        stop[1 + rng.choice(BLOCK_SIZE - 1, size=STOPS_PER_BLOCK, replace=False)] = True
-        direction = np.empty(BLOCK_SIZE, dtype=object)
-        direction[~stop] = rng.permutation(np.repeat(DIRECTIONS, go_per_block // 2))
-        direction[stop] = rng.permutation(np.repeat(DIRECTIONS, STOPS_PER_BLOCK // 2))
-        for position in range(BLOCK_SIZE):
-            schedule.append(
-                {
-                    "trial": len(schedule) + 1,
-                    "stop": bool(stop[position]),
-                    "direction": str(direction[position]),
-                }
-            )
+    schedule = _schedule(rng, n_blocks, block_size, stops)
     return {
         "seed": int(seed),
-        "trials": N_TRIALS,
-        "blocks": N_BLOCKS,
-        "block_size": BLOCK_SIZE,
+        "trials": len(schedule),
+        "blocks": n_blocks,
+        "block_size": block_size,
         "schedule": schedule,
         "ssd_start_ms": SSD_START_MS,
         "ssd_step_ms": SSD_STEP_MS,
@@ -418,5 +441,5 @@ def make_config(seed: int) -> dict[str, Any]:
         "extended_go_deadline_ms": EXTENDED_GO_DEADLINE_MS,
         "fixation_ms": FIXATION_MS,
         "iti_ms": ITI_MS,
-        "practice_trials": PRACTICE_TRIALS,
+        "practice_trials": SHORT_PRACTICE_TRIALS if short else PRACTICE_TRIALS,
     }

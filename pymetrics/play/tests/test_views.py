@@ -231,11 +231,15 @@ def test_the_game_page_embeds_its_configuration(client, consented):
         "session_token": config["session_token"],
         "events_url": f"/api/v1/play/game-sessions/{game_session.pk}/events/",
         "complete_url": f"/api/v1/play/game-sessions/{game_session.pk}/complete/",
+        "restart_url": f"/api/v1/play/game-sessions/{game_session.pk}/restart/",
         "socket_url": f"/ws/play/{game_session.pk}/?"
         + urlencode({"token": config["session_token"]}),
         "lobby_url": f"/play/{consented.invite_token}/lobby/",
         "next_seq": 5,
         "config": get_game("balloons").make_config(game_session.seed),
+        # events stored and the page opened again: the page starts the game again
+        "interrupted": True,
+        "measured": get_game("balloons").measured,
         "accommodations": {"extended_time": False, "reduced_motion": False, "colour_safe": False},
     }
     assert len(config["config"]["burst_points"]) == 30
@@ -290,3 +294,17 @@ def test_the_thanks_page(client, consented):
     assert _template(response) == "play/thanks.html"
     assert 'data-testid="thanks"' in response.content.decode()
     assert "Graduates 2027" in response.content.decode()
+
+
+def test_a_superseded_game_s_old_page_leads_back_to_the_lobby(client, consented):
+    from pymetrics.assessments.services import game_session_restart
+
+    client.get(reverse("play:lobby", args=[consented.invite_token]))
+    game_session = GameSession.objects.get(attempt=consented.attempt)
+    GameSession.objects.filter(pk=game_session.pk).update(acked_seq=4, state="in_progress")
+    game_session_restart(game_session_id=game_session.pk)
+
+    response = client.get(reverse("play:game", args=[consented.invite_token, game_session.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("play:lobby", args=[consented.invite_token])

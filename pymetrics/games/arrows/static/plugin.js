@@ -71,17 +71,32 @@ var jsPsychArrows = (function (jspsych) {
     },
   };
 
-  var RULE_LABEL = { centre: 'Middle', flankers: 'Outer' };
-  var RULE_QUESTION = {
-    centre: 'Which way does the middle arrow point?',
-    flankers: 'Which way do the outer arrows point?',
-  };
   var ARROW_PATH = 'M4 15.5H21V6L37 20L21 34V24.5H4Z';
   var DEFAULT_FIXATION_MS = 500;
   var MAX_RT_MS = 10000;
 
   function kit() {
     return window.PymetricsKit;
+  }
+
+  /** Every user-facing string goes through the kit's translation (named placeholders). */
+  function t(text, params) {
+    return kit().t(text, params);
+  }
+
+  /** The label shown above a row: which arrows the rule asks about. */
+  function ruleLabel(rule) {
+    return rule === 'centre' ? t('Middle') : t('Outer');
+  }
+
+  function ruleQuestion(rule) {
+    return rule === 'centre'
+      ? t('Which way does the middle arrow point?')
+      : t('Which way do the outer arrows point?');
+  }
+
+  function directionWord(direction) {
+    return direction === 'left' ? t('left') : t('right');
   }
 
   /** The direction the rule asks for: the centre arrow's, or the flankers'. */
@@ -130,7 +145,7 @@ var jsPsychArrows = (function (jspsych) {
         '">' + arrowMarkup(direction) + '</span>';
     }).join('');
     return '<figure class="arw-example arw-example--' + trial.rule + '">' +
-      '<span class="arw-cue arw-cue--' + trial.rule + '">' + RULE_LABEL[trial.rule] + '</span>' +
+      '<span class="arw-cue arw-cue--' + trial.rule + '">' + ruleLabel(trial.rule) + '</span>' +
       '<span class="arw-frame arw-frame--' + trial.rule + '"><span class="arw-row">' + cells +
       '</span></span><figcaption>' + caption + '</figcaption></figure>';
   }
@@ -178,7 +193,7 @@ var jsPsychArrows = (function (jspsych) {
         'data-testid': 'arrows-game',
       });
       var counter = el('p', { class: 'arw-counter', 'data-testid': 'arrows-counter' });
-      var bar = Kit.progress(practice ? 'Practice progress' : 'Game progress');
+      var bar = Kit.progress(practice ? t('Practice progress') : t('Game progress'));
       var cue = el('p', { class: 'arw-cue', 'data-testid': 'arrows-rule' });
       var question = el('p', { class: 'arw-question', 'data-testid': 'arrows-question' });
       var fixation = el('span', { class: 'arw-fixation', 'aria-hidden': 'true', text: '+' });
@@ -195,25 +210,31 @@ var jsPsychArrows = (function (jspsych) {
       function responseButton(side, label, keys) {
         return el('button', {
           type: 'button', class: 'arw-btn arw-btn--' + side, 'data-testid': 'arrows-' + side,
-          'aria-keyshortcuts': keys.join(' '), 'aria-label': label + ' (' + keys[0] + ')',
+          'aria-keyshortcuts': keys.join(' '),
+          'aria-label': t('%(label)s (%(key)s)', { label: label, key: keys[0] }),
         }, [
           arrowNode(side),
           el('span', { class: 'arw-btn__label', text: label }),
-          el('span', { class: 'arw-btn__keys' }, [
-            el('kbd', { text: keys[0] === 'F' ? 'F' : 'J' }),
-            ' or ',
-            el('kbd', { text: keys[0] === 'F' ? '\u2190' : '\u2192' }),
-          ]),
+          keyNames(keys[0] === 'F' ? 'F' : 'J', keys[0] === 'F' ? '\u2190' : '\u2192'),
         ]);
       }
-      var leftButton = responseButton('left', 'Left', ['F', 'ArrowLeft']);
-      var rightButton = responseButton('right', 'Right', ['J', 'ArrowRight']);
+      function keyNames(letter, arrowKey) {
+        var names = el('span', { class: 'arw-btn__keys' });
+        names.innerHTML = t('%(letter)s or %(arrow)s', {
+          letter: '<kbd>' + letter + '</kbd>', arrow: '<kbd>' + arrowKey + '</kbd>',
+        });
+        return names;
+      }
+      var leftButton = responseButton('left', t('Left'), ['F', 'ArrowLeft']);
+      var rightButton = responseButton('right', t('Right'), ['J', 'ArrowRight']);
       var actions = el('div', { class: 'arw-actions' }, [leftButton, rightButton]);
-      var keysHint = el('p', { class: 'arw-keys' }, [
-        'Keyboard: ', el('kbd', { text: 'F' }), ' or ', el('kbd', { text: '\u2190' }), ' for left, ',
-        el('kbd', { text: 'J' }), ' or ', el('kbd', { text: '\u2192' }), ' for right. You have ' +
-          (deadlineMs / 1000) + ' seconds for each row.',
-      ]);
+      var keysHint = el('p', { class: 'arw-keys' });
+      // One translatable sentence; the keys are placed where the translation puts them.
+      keysHint.innerHTML = t('Keyboard: %(f)s or %(left)s for left, %(j)s or %(right)s for ' +
+        'right. You have %(seconds)s seconds for each row.', {
+        f: '<kbd>F</kbd>', left: '<kbd>\u2190</kbd>', j: '<kbd>J</kbd>', right: '<kbd>\u2192</kbd>',
+        seconds: deadlineMs / 1000,
+      });
 
       root.appendChild(el('div', { class: 'arw-hud' }, [counter, bar.node]));
       root.appendChild(stage);
@@ -269,7 +290,9 @@ var jsPsychArrows = (function (jspsych) {
           return;
         }
         var item = current();
-        counter.textContent = (practice ? 'Practice ' : 'Trial ') + (state.index + 1) + ' of ' + total;
+        counter.textContent = practice
+          ? t('Practice %(n)s of %(total)s', { n: state.index + 1, total: total })
+          : t('Trial %(n)s of %(total)s', { n: state.index + 1, total: total });
         bar.set(state.index, total);
         showBlank();
         fixation.hidden = false;
@@ -294,12 +317,13 @@ var jsPsychArrows = (function (jspsych) {
         });
         row.setAttribute('data-rule', item.rule);
         row.setAttribute('data-arrows', arrowsText(item));
-        row.setAttribute('aria-label', RULE_LABEL[item.rule] + ' row: arrows pointing ' +
-          shown.join(', ') + '.');
+        row.setAttribute('aria-label', t('%(rule)s row: arrows pointing %(arrows)s.', {
+          rule: ruleLabel(item.rule), arrows: shown.map(directionWord).join(', '),
+        }));
         setFrame(item.rule);
-        cue.textContent = RULE_LABEL[item.rule];
+        cue.textContent = ruleLabel(item.rule);
         cue.className = 'arw-cue arw-cue--' + item.rule;
-        question.textContent = RULE_QUESTION[item.rule];
+        question.textContent = ruleQuestion(item.rule);
         fixation.hidden = true;
         row.hidden = false;
         Kit.onPaint(function (timestamp) {
@@ -362,7 +386,7 @@ var jsPsychArrows = (function (jspsych) {
           return;
         }
         if (key === null) {
-          status.textContent = 'Time\u2019s up for that one. The next row is coming.';
+          status.textContent = t('Time\u2019s up for that one. The next row is coming.');
         }
         later(startTrial, itiMs);
       }
@@ -372,14 +396,17 @@ var jsPsychArrows = (function (jspsych) {
         var kind;
         if (key === null) {
           kind = 'late';
-          text = 'Time\u2019s up. Try to answer a little sooner.';
+          text = t('Time\u2019s up. Try to answer a little sooner.');
         } else if (correct) {
           kind = 'correct';
-          text = '\u2714 Correct: ' + answer + '.';
+          text = '\u2714 ' + t('Correct: %(answer)s.', { answer: directionWord(answer) });
         } else {
           kind = 'wrong';
-          text = '\u2716 Not this time. In ' + (item.rule === 'centre' ? 'a Middle row, follow the ' +
-            'middle arrow' : 'an Outer row, follow the outer arrows') + ': ' + answer + '.';
+          text = '\u2716 ' + (item.rule === 'centre'
+            ? t('Not this time. In a Middle row, follow the middle arrow: %(answer)s.',
+              { answer: directionWord(answer) })
+            : t('Not this time. In an Outer row, follow the outer arrows: %(answer)s.',
+              { answer: directionWord(answer) }));
         }
         feedback.className = 'arw-feedback arw-feedback--' + kind;
         feedback.textContent = text;
@@ -455,6 +482,9 @@ var jsPsychArrows = (function (jspsych) {
 
   var registry = (window.PymetricsGames = window.PymetricsGames || {});
 
+  /** The standard schedule's length: the time estimate in the instructions is for it. */
+  var STANDARD_TRIALS = 96;
+
   registry.arrows = function buildArrowsTimeline(config, client) {
     var Kit = kit();
     var settings = config.config || {};
@@ -464,7 +494,6 @@ var jsPsychArrows = (function (jspsych) {
     var total = trials.length;
     var deadline = settings.deadline_ms || 2000;
     var seconds = (deadline * access.timeFactor) / 1000;
-    var outerColour = access.colourSafe ? 'orange' : 'red';
     var practiceTrials = settings.practice || [
       { trial: 1, congruent: 1, rule: 'centre', centre: 'right' },
       { trial: 2, congruent: 0, rule: 'centre', centre: 'left' },
@@ -473,39 +502,50 @@ var jsPsychArrows = (function (jspsych) {
     ];
     var page = Kit.page;
 
+    function keyRow(letter, arrowKey, meaning) {
+      return '<div><dt>' + t('%(letter)s or %(arrow)s', {
+        letter: '<kbd>' + letter + '</kbd>', arrow: '<kbd>' + arrowKey + '</kbd>',
+      }) + '</dt><dd>' + meaning + '</dd></div>';
+    }
+
     var instructions = Kit.instructions([
-      page('Arrows', [
-        '<p>In this game you see a row of five arrows, like this one, and say which way ' +
-          'they point.</p>',
-        exampleMarkup({ congruent: 1, rule: 'centre', centre: 'right' }, 'All five point right.'),
-        '<p>There are ' + total + ' rows. Answer as quickly and as accurately as you ' +
+      page(t('Arrows'), [
+        '<p>' + t('In this game you see a row of five arrows, like this one, and say which way ' +
+          'they point.') + '</p>',
+        exampleMarkup({ congruent: 1, rule: 'centre', centre: 'right' },
+          t('All five point right.')),
+        '<p>' + t('There are %(count)s rows. Answer as quickly and as accurately as you ' +
           'comfortably can. Everybody makes some mistakes here; just carry on with the next ' +
-          'row.</p>',
-        '<p>It takes about five minutes.</p>',
+          'row.', { count: total }) + '</p>',
+        total >= STANDARD_TRIALS ? '<p>' + t('It takes about five minutes.') + '</p>' : '',
       ]),
-      page('Middle or outer?', [
-        '<p>Sometimes the arrows do not all point the same way. How the row is shown ' +
-          'tells you which arrows to follow:</p>',
+      page(t('Middle or outer?'), [
+        '<p>' + t('Sometimes the arrows do not all point the same way. How the row is shown ' +
+          'tells you which arrows to follow:') + '</p>',
         '<div class="arw-examples">',
         exampleMarkup({ congruent: 0, rule: 'centre', centre: 'right' },
-          '<strong>Middle</strong>: dark arrows in a single frame. Follow the <strong>middle' +
-          '</strong> arrow. Here: <strong>right</strong>.'),
-        exampleMarkup({ congruent: 0, rule: 'flankers', centre: 'right' },
-          '<strong>Outer</strong>: ' + outerColour + ' arrows in a double frame. Follow the ' +
-          '<strong>outer</strong> arrows. Here: <strong>left</strong>.'),
+          t('<strong>Middle</strong>: dark arrows in a single frame. Follow the ' +
+          '<strong>middle</strong> arrow. Here: <strong>right</strong>.')),
+        exampleMarkup({ congruent: 0, rule: 'flankers', centre: 'right' }, access.colourSafe
+          ? t('<strong>Outer</strong>: orange arrows in a double frame. Follow the ' +
+            '<strong>outer</strong> arrows. Here: <strong>left</strong>.')
+          : t('<strong>Outer</strong>: red arrows in a double frame. Follow the ' +
+            '<strong>outer</strong> arrows. Here: <strong>left</strong>.')),
         '</div>',
-        '<p>The label above the row and the marks under the arrows also show which ones ' +
-          'count.</p>',
+        '<p>' + t('The label above the row and the marks under the arrows also show which ones ' +
+          'count.') + '</p>',
       ]),
-      page('Controls', [
-        '<p>Use the keyboard, or the two big buttons with a mouse or your finger:</p>',
+      page(t('Controls'), [
+        '<p>' + t('Use the keyboard, or the two big buttons with a mouse or your finger:') +
+          '</p>',
         '<dl class="game-keys">',
-        '<div><dt><kbd>F</kbd> or <kbd>\u2190</kbd></dt><dd>Left</dd></div>',
-        '<div><dt><kbd>J</kbd> or <kbd>\u2192</kbd></dt><dd>Right</dd></div>',
+        keyRow('F', '\u2190', t('Left')),
+        keyRow('J', '\u2192', t('Right')),
         '</dl>',
-        '<p>You have ' + seconds + ' seconds for each row. Only your first answer counts.</p>',
-        '<p>First there are ' + practiceTrials.length + ' <strong>practice rows</strong> ' +
-          'that tell you how you did. They do not count.</p>',
+        '<p>' + t('You have %(seconds)s seconds for each row. Only your first answer counts.',
+          { seconds: seconds }) + '</p>',
+        '<p>' + t('First there are %(count)s <strong>practice rows</strong> that tell you how ' +
+          'you did. They do not count.', { count: practiceTrials.length }) + '</p>',
       ]),
     ]);
 
@@ -522,13 +562,15 @@ var jsPsychArrows = (function (jspsych) {
       fixation_ms: [],
     });
 
-    var ready = Kit.ready('Ready?', [
-      '<p>That was the practice. The real game starts now: ' + total + ' rows, with no ' +
-        'feedback along the way.</p>',
-      '<p>Remember: <strong>Middle</strong> rows, follow the middle arrow; ' +
-        '<strong>Outer</strong> rows, follow the outer arrows. <kbd>F</kbd> or ' +
-        '<kbd>\u2190</kbd> is left, <kbd>J</kbd> or <kbd>\u2192</kbd> is right.</p>',
-    ], 'Start the game');
+    var ready = Kit.ready(t('Ready?'), [
+      '<p>' + t('That was the practice. The real game starts now: %(count)s rows, with no ' +
+        'feedback along the way.', { count: total }) + '</p>',
+      '<p>' + t('Remember: <strong>Middle</strong> rows, follow the middle arrow; ' +
+        '<strong>Outer</strong> rows, follow the outer arrows. %(f)s or %(left)s is left, %(j)s ' +
+        'or %(right)s is right.', {
+        f: '<kbd>F</kbd>', left: '<kbd>\u2190</kbd>', j: '<kbd>J</kbd>', right: '<kbd>\u2192</kbd>',
+      }) + '</p>',
+    ], t('Start the game'));
 
     var main = Object.assign({}, common, {
       practice: false,

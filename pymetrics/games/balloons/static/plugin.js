@@ -61,6 +61,15 @@ var jsPsychBalloons = (function (jspsych) {
   var SVG_NS = 'http://www.w3.org/2000/svg';
   var MIN_SCALE = 0.24;
 
+  /** Every user-facing string goes through the kit's translation (named placeholders). */
+  function t(text, params) {
+    return window.PymetricsKit.t(text, params);
+  }
+
+  function pumpsText(pumps) {
+    return pumps === 1 ? t('1 pump') : t('%(count)s pumps', { count: pumps });
+  }
+
   function formatDollars(cents) {
     var sign = cents < 0 ? '-' : '';
     return sign + '$' + (Math.abs(cents) / 100).toFixed(2);
@@ -146,7 +155,7 @@ var jsPsychBalloons = (function (jspsych) {
     }
     svg.appendChild(svgElement('polygon', { class: 'bart-burst__star', points: points.join(' ') }));
     var label = svgElement('text', { x: '100', y: '112', class: 'bart-burst__text', 'text-anchor': 'middle' });
-    label.textContent = 'POP!';
+    label.textContent = t('POP!');
     svg.appendChild(label);
     return svg;
   }
@@ -204,17 +213,17 @@ var jsPsychBalloons = (function (jspsych) {
         element('div', { class: 'bart-hud__progress' }, [counter, progress]),
         element('div', { class: 'bart-hud__figures' }, [
           element('p', { class: 'bart-figure bart-figure--bank' }, [
-            element('span', { class: 'bart-figure__label', text: 'This balloon' }),
+            element('span', { class: 'bart-figure__label', text: t('This balloon') }),
             bankValue,
             pumpsValue,
           ]),
           element('p', { class: 'bart-figure bart-figure--total' }, [
             element('span', {
-              class: 'bart-figure__label', text: practice ? 'Practice total' : 'Total earned',
+              class: 'bart-figure__label', text: practice ? t('Practice total') : t('Total earned'),
             }),
             totalValue,
             element('span', {
-              class: 'bart-figure__note', text: practice ? 'not counted' : 'safe, kept',
+              class: 'bart-figure__note', text: practice ? t('not counted') : t('safe, kept'),
             }),
           ]),
         ]),
@@ -235,26 +244,28 @@ var jsPsychBalloons = (function (jspsych) {
         type: 'button', class: 'bart-btn bart-btn--pump', 'data-testid': 'balloon-pump',
         'aria-keyshortcuts': 'Space',
       }, [
-        element('span', { class: 'bart-btn__label', text: 'Pump' }),
-        element('kbd', { class: 'bart-btn__key', text: 'Space' }),
+        element('span', { class: 'bart-btn__label', text: t('Pump') }),
+        element('kbd', { class: 'bart-btn__key', text: t('Space') }),
       ]);
       var collectButton = element('button', {
         type: 'button', class: 'bart-btn bart-btn--collect', 'data-testid': 'balloon-collect',
         'aria-keyshortcuts': 'Enter',
       }, [
-        element('span', { class: 'bart-btn__label', text: 'Collect $$$' }),
-        element('kbd', { class: 'bart-btn__key', text: 'Enter' }),
+        element('span', { class: 'bart-btn__label', text: t('Collect $$$') }),
+        element('kbd', { class: 'bart-btn__key', text: t('Enter') }),
       ]);
       var continueButton = element('button', {
         type: 'button', class: 'bart-btn bart-btn--continue', 'data-testid': 'balloon-continue',
         hidden: 'hidden',
-      }, [element('span', { class: 'bart-btn__label', text: 'Continue' })]);
+      }, [element('span', { class: 'bart-btn__label', text: t('Continue') })]);
 
       var actions = element('div', { class: 'bart-actions' }, [pumpButton, collectButton, continueButton]);
-      var keysHint = element('p', { class: 'bart-keys' }, [
-        'Keyboard: ', element('kbd', { text: 'Space' }), ' pumps, ',
-        element('kbd', { text: 'Enter' }), ' collects.',
-      ]);
+      var keysHint = element('p', { class: 'bart-keys' });
+      // One translatable sentence; the keys are placed where the translation puts them.
+      keysHint.innerHTML = t('Keyboard: %(space)s pumps, %(enter)s collects.', {
+        space: '<kbd>' + window.PymetricsKit.escapeHtml(t('Space')) + '</kbd>',
+        enter: '<kbd>' + window.PymetricsKit.escapeHtml(t('Enter')) + '</kbd>',
+      });
 
       root.appendChild(hud);
       root.appendChild(stage);
@@ -276,20 +287,22 @@ var jsPsychBalloons = (function (jspsych) {
       function render() {
         // Once a balloon has ended its bank is empty: moved to the total, or lost.
         var bankCents = state.outcome ? 0 : state.pumps * centsPerPump;
-        var pumpsText = state.pumps === 1 ? '1 pump' : state.pumps + ' pumps';
+        var pumped = pumpsText(state.pumps);
         counter.textContent = practice
-          ? 'Practice balloon'
-          : 'Balloon ' + state.balloon + ' of ' + balloonCount;
+          ? t('Practice balloon')
+          : t('Balloon %(n)s of %(total)s', { n: state.balloon, total: balloonCount });
         progressFill.style.width = (balloonCount ? (100 * (state.balloon - 1)) / balloonCount : 0) + '%';
         bankValue.textContent = formatDollars(bankCents);
         pumpsValue.textContent = state.outcome === 'burst'
-          ? pumpsText + ' · burst'
-          : (state.outcome === 'collect' ? pumpsText + ' · collected' : pumpsText);
+          ? t('%(pumps)s · burst', { pumps: pumped })
+          : (state.outcome === 'collect' ? t('%(pumps)s · collected', { pumps: pumped }) : pumped);
         totalValue.textContent = formatDollars(state.totalCents);
         balloonBody.style.setProperty('--bart-scale', balloonScale(state.pumps, maxPumps).toFixed(4));
         stage.setAttribute('aria-label', state.pumps === 0
-          ? 'An empty balloon'
-          : 'A balloon pumped ' + (state.pumps === 1 ? 'once' : state.pumps + ' times'));
+          ? t('An empty balloon')
+          : (state.pumps === 1
+            ? t('A balloon pumped once')
+            : t('A balloon pumped %(count)s times', { count: state.pumps })));
         var canAct = state.accepting;
         pumpButton.disabled = !canAct || state.pumps >= maxPumps;
         collectButton.disabled = !canAct;
@@ -320,8 +333,8 @@ var jsPsychBalloons = (function (jspsych) {
         restartAnimation(balloonBody, 'bart-balloon--enter');
         render();
         setStatus(state.balloon === 1
-          ? 'Pump to inflate the balloon, or collect the money in it.'
-          : (practice ? '' : 'New balloon.'));
+          ? t('Pump to inflate the balloon, or collect the money in it.')
+          : (practice ? '' : t('New balloon.')));
         var shown = state.balloon;
         // The balloon's onset is the frame that paints it (docs/timing.md).
         window.PymetricsKit.onPaint(function (frameTime) {
@@ -360,7 +373,7 @@ var jsPsychBalloons = (function (jspsych) {
         render();
         restartAnimation(balloonBody, 'bart-balloon--pumped');
         if (state.pumps >= maxPumps) {
-          setStatus('This balloon cannot get any bigger. Collect your money.');
+          setStatus(t('This balloon cannot get any bigger. Collect your money.'));
         }
       }
 
@@ -378,10 +391,10 @@ var jsPsychBalloons = (function (jspsych) {
         restartAnimation(balloonBody, 'bart-balloon--float');
         restartAnimation(totalValue, 'bart-figure__value--grew');
         if (practice) {
-          setStatus('You collected ' + formatDollars(bankCents) + '. In the real game it would be ' +
-            'added to your total. Each balloon can burst at a different point.');
+          setStatus(t('You collected %(amount)s. In the real game it would be added to your ' +
+            'total. Each balloon can burst at a different point.', { amount: formatDollars(bankCents) }));
         } else {
-          setStatus('You collected ' + formatDollars(bankCents) + '.');
+          setStatus(t('You collected %(amount)s.', { amount: formatDollars(bankCents) }));
         }
         endBalloon(trial.transition_ms);
       }
@@ -398,12 +411,12 @@ var jsPsychBalloons = (function (jspsych) {
         burstMark.hidden = false;
         restartAnimation(burstMark, 'bart-burst-wrap--pop');
         if (practice) {
-          setStatus('The balloon burst after ' + state.pumps + ' pumps, so the ' +
-            formatDollars(lostCents) + ' in it was lost. In the real game your total stays safe, ' +
-            'and each balloon can burst at a different point.');
+          setStatus(t('The balloon burst after %(pumps)s, so the %(amount)s in it was lost. In ' +
+            'the real game your total stays safe, and each balloon can burst at a different point.',
+          { pumps: pumpsText(state.pumps), amount: formatDollars(lostCents) }));
         } else {
-          setStatus('The balloon burst. The ' + formatDollars(lostCents) +
-            ' in it was lost; your total is safe.');
+          setStatus(t('The balloon burst. The %(amount)s in it was lost; your total is safe.',
+            { amount: formatDollars(lostCents) }));
         }
         endBalloon(trial.burst_transition_ms);
       }
@@ -585,3 +598,100 @@ var jsPsychBalloons = (function (jspsych) {
   BalloonsPlugin.info = info;
   return BalloonsPlugin;
 })(jsPsychModule);
+
+/**
+ * The balloons timeline: instructions -> practice balloon (not recorded) -> ready ->
+ * the game. `config.config` is spec.make_config(seed) (standard or short);
+ * `config.accommodations` the candidate's. Registered here, before run-game.js
+ * loads, so the page uses this translated builder.
+ */
+(function () {
+  'use strict';
+
+  var registry = (window.PymetricsGames = window.PymetricsGames || {});
+
+  /** The standard schedule's length: the time estimate in the instructions is for it. */
+  var STANDARD_BALLOONS = 30;
+
+  registry.balloons = function buildBalloonsTimeline(config, client) {
+    var K = window.PymetricsKit;
+    var t = K.t;
+    var settings = config.config || {};
+    var accommodation = config.accommodations || {};
+    var burstPoints = settings.burst_points || [];
+    var balloons = burstPoints.length || settings.balloons || STANDARD_BALLOONS;
+    var cents = settings.cents_per_pump || 5;
+    var perPump = cents === 1 ? t('1 cent') : t('%(count)s cents', { count: cents });
+    var maxPumps = settings.max_pumps || 128;
+    var practicePoint = settings.practice_burst_point || K.seededInt(settings.seed, 6, 16);
+    var space = '<kbd>' + K.escapeHtml(t('Space')) + '</kbd>';
+    var enter = '<kbd>' + K.escapeHtml(t('Enter')) + '</kbd>';
+
+    var instructions = K.instructions([
+      K.page(t('Balloons'), [
+        '<p>' + t('In this game you pump up balloons to earn money. There are %(count)s ' +
+          'balloons, one at a time.', { count: balloons }) + '</p>',
+        '<p>' + t('There is no right or wrong way to play. We are interested in how you choose ' +
+          'to play, so just do what feels right to you.') + '</p>',
+        '<p>' + (balloons >= STANDARD_BALLOONS
+          ? t('There is no time limit. Most people take about five minutes.')
+          : t('There is no time limit.')) + '</p>',
+      ]),
+      K.page(t('How earning works'), [
+        '<ul class="game-list">',
+        '<li>' + t('Each <strong>pump</strong> makes the balloon bigger and puts ' +
+          '<strong>%(amount)s</strong> into that balloon\u2019s bank.', { amount: perPump }) + '</li>',
+        '<li>' + t('Press <strong>Collect $$$</strong> at any time to move the money in the ' +
+          'balloon to your <strong>total</strong>. Then the next balloon appears.') + '</li>',
+        '<li>' + t('Each balloon bursts at some point: it could be on the first pump, or not ' +
+          'until it almost fills the screen. If it bursts, the money in that balloon is lost.') +
+          '</li>',
+        '<li>' + t('Money in your total is always safe.') + '</li>',
+        '</ul>',
+      ]),
+      K.page(t('Controls'), [
+        '<p>' + t('Use the big buttons with a mouse or your finger, or the keyboard:') + '</p>',
+        '<dl class="game-keys">',
+        '<div><dt>' + space + '</dt><dd>' + t('Pump the balloon') + '</dd></div>',
+        '<div><dt>' + enter + '</dt><dd>' + t('Collect the money') + '</dd></div>',
+        '</dl>',
+        '<p>' + t('First you will try one <strong>practice balloon</strong>. It does not count.') +
+          '</p>',
+      ]),
+    ]);
+
+    var practice = {
+      type: jsPsychBalloons,
+      practice: true,
+      burst_points: [Math.min(practicePoint, maxPumps)],
+      cents_per_pump: cents,
+      max_pumps: maxPumps,
+      accommodation: accommodation,
+    };
+
+    var ready = K.ready(t('Ready?'), [
+      '<p>' + t('The real game starts now: %(count)s balloons. From here on, the money you ' +
+        'collect counts.', { count: balloons }) + '</p>',
+      '<p>' + t('Remember: %(space)s pumps, %(enter)s collects. Take your time.',
+        { space: space, enter: enter }) + '</p>',
+    ], t('Start the game'));
+
+    var main = {
+      type: jsPsychBalloons,
+      practice: false,
+      burst_points: burstPoints,
+      cents_per_pump: cents,
+      max_pumps: maxPumps,
+      accommodation: accommodation,
+      record: function (type, data, at) {
+        client.record(type, data, at);
+      },
+      on_start: function () {
+        // t = 0 at the first real balloon; visibility and focus are watched from here.
+        client.start();
+      },
+    };
+
+    return [instructions, practice, ready, main];
+  };
+})();

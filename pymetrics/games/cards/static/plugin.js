@@ -67,6 +67,11 @@ var jsPsychCards = (function (jspsych) {
     return window.PymetricsKit;
   }
 
+  /** Every user-facing string goes through the kit's translation (named placeholders). */
+  function t(text, params) {
+    return kit().t(text, params);
+  }
+
   function formatMoney(amount) {
     var sign = amount < 0 ? '\u2212' : '';
     var digits = String(Math.abs(Math.round(amount)));
@@ -141,16 +146,16 @@ var jsPsychCards = (function (jspsych) {
       });
 
       var counter = K.el('p', { class: 'igt-hud__counter', 'data-testid': 'cards-counter' });
-      var bar = K.progress(practice ? 'Practice cards chosen' : 'Cards chosen');
+      var bar = K.progress(practice ? t('Practice cards chosen') : t('Cards chosen'));
       var balanceValue = K.el('span', { class: 'igt-figure__value', 'data-testid': 'cards-balance' });
       var hud = K.el('div', { class: 'igt-hud' }, [
         K.el('div', { class: 'igt-hud__progress' }, [counter, practice ? null : bar.node]),
         K.el('p', { class: 'igt-figure' }, [
           K.el('span', {
-            class: 'igt-figure__label', text: practice ? 'Practice balance' : 'Balance',
+            class: 'igt-figure__label', text: practice ? t('Practice balance') : t('Balance'),
           }),
           balanceValue,
-          practice ? K.el('span', { class: 'igt-figure__note', text: 'not counted' }) : null,
+          practice ? K.el('span', { class: 'igt-figure__note', text: t('not counted') }) : null,
         ]),
       ]);
 
@@ -161,13 +166,16 @@ var jsPsychCards = (function (jspsych) {
           class: 'igt-deck',
           'data-testid': 'cards-deck-' + deck,
           'data-deck': deck,
-          'aria-label': (practice ? 'Practice deck ' : 'Deck ') + deck +
-            '. Press ' + key + ' or ' + deck + '.',
+          'aria-label': practice
+            ? t('Practice deck %(deck)s. Press %(key)s or %(deck)s.', { deck: deck, key: key })
+            : t('Deck %(deck)s. Press %(key)s or %(deck)s.', { deck: deck, key: key }),
           'aria-keyshortcuts': key + ' ' + deck,
           disabled: true,
         }, [
           K.el('span', { class: 'igt-deck__stack', 'aria-hidden': 'true' }, [cardBack(deck)]),
-          K.el('span', { class: 'igt-deck__name', 'aria-hidden': 'true', text: 'Deck ' + deck }),
+          K.el('span', {
+            class: 'igt-deck__name', 'aria-hidden': 'true', text: t('Deck %(deck)s', { deck: deck }),
+          }),
           K.el('kbd', { class: 'igt-deck__key', 'aria-hidden': 'true', text: key }),
         ]);
         button.addEventListener('click', function (event) {
@@ -177,7 +185,7 @@ var jsPsychCards = (function (jspsych) {
       });
       var table = K.el('div', {
         class: 'igt-table', role: 'group',
-        'aria-label': practice ? 'Practice decks' : 'The four decks',
+        'aria-label': practice ? t('Practice decks') : t('The four decks'),
       }, deckButtons);
 
       var gainLine = K.el('p', { class: 'igt-outcome igt-outcome--gain', 'data-testid': 'cards-gain' });
@@ -190,12 +198,13 @@ var jsPsychCards = (function (jspsych) {
       });
       var continueButton = K.el('button', {
         type: 'button', class: 'igt-btn', 'data-testid': 'cards-continue', hidden: true,
-      }, ['Continue']);
-      var keysHint = K.el('p', { class: 'igt-keys' }, [
-        'Click or tap a deck, or press ',
-        K.el('kbd', { text: '1' }), '\u2013', K.el('kbd', { text: '4' }), ' or ',
-        K.el('kbd', { text: 'A' }), '\u2013', K.el('kbd', { text: 'D' }), '.',
-      ]);
+      }, [t('Continue')]);
+      var keysHint = K.el('p', { class: 'igt-keys' });
+      // One translatable sentence; the keys are placed where the translation puts them.
+      keysHint.innerHTML = t('Click or tap a deck, or press %(digits)s or %(letters)s.', {
+        digits: '<kbd>1</kbd>\u2013<kbd>4</kbd>',
+        letters: '<kbd>A</kbd>\u2013<kbd>D</kbd>',
+      });
 
       root.appendChild(hud);
       root.appendChild(table);
@@ -220,7 +229,9 @@ var jsPsychCards = (function (jspsych) {
       }
 
       function render() {
-        counter.textContent = (practice ? 'Practice card ' : 'Card ') + state.trial + ' of ' + total;
+        counter.textContent = practice
+          ? t('Practice card %(n)s of %(total)s', { n: state.trial, total: total })
+          : t('Card %(n)s of %(total)s', { n: state.trial, total: total });
         root.setAttribute('data-trial', String(state.trial));
         bar.set(state.trial - 1, total);
         balanceValue.textContent = formatMoney(state.balance);
@@ -287,26 +298,29 @@ var jsPsychCards = (function (jspsych) {
         restartAnimation(deckButtons[index], 'igt-deck--drawn');
         gainLine.innerHTML = '';
         gainLine.appendChild(K.el('span', { class: 'igt-outcome__icon', 'aria-hidden': 'true', text: '\u25B2' }));
-        gainLine.appendChild(document.createTextNode(' You won ' + formatMoney(gain)));
+        gainLine.appendChild(document.createTextNode(
+          ' ' + t('You won %(amount)s', { amount: formatMoney(gain) })));
         lossLine.innerHTML = '';
         lossLine.appendChild(K.el('span', {
           class: 'igt-outcome__icon', 'aria-hidden': 'true', text: loss > 0 ? '\u25BC' : '\u25CF',
         }));
-        lossLine.appendChild(document.createTextNode(loss > 0
-          ? ' You lost ' + formatMoney(loss)
-          : ' Nothing taken away'));
+        lossLine.appendChild(document.createTextNode(' ' + (loss > 0
+          ? t('You lost %(amount)s', { amount: formatMoney(loss) })
+          : t('Nothing taken away'))));
         lossLine.classList.toggle('igt-outcome--none', loss === 0);
         feedback.hidden = false;
         restartAnimation(feedback, 'igt-feedback--in');
         balanceValue.textContent = formatMoney(state.balance);
-        status.textContent = 'Deck ' + deck + ': you won ' + formatMoney(gain) +
-          (loss > 0 ? ' and lost ' + formatMoney(loss) : ', nothing taken away') +
-          '. Balance ' + formatMoney(state.balance) + '.';
+        var outcome = { deck: deck, gain: formatMoney(gain), loss: formatMoney(loss),
+          balance: formatMoney(state.balance) };
+        status.textContent = loss > 0
+          ? t('Deck %(deck)s: you won %(gain)s and lost %(loss)s. Balance %(balance)s.', outcome)
+          : t('Deck %(deck)s: you won %(gain)s, nothing taken away. Balance %(balance)s.', outcome);
         bar.set(state.trial, total);
 
         if (practice && state.trial >= total) {
           jsPsych.pluginAPI.setTimeout(function () {
-            status.textContent += ' That was the last practice card.';
+            status.textContent += ' ' + t('That was the last practice card.');
             keysHint.hidden = true;
             continueButton.hidden = false;
             continueButton.focus();
@@ -390,49 +404,66 @@ var jsPsychCards = (function (jspsych) {
 
   var registry = (window.PymetricsGames = window.PymetricsGames || {});
 
+  /** The standard schedule's length: the time estimate in the instructions is for it. */
+  var STANDARD_TRIALS = 100;
+
   registry.cards = function buildCardsTimeline(config, client) {
     var K = window.PymetricsKit;
+    var t = K.t;
     var settings = config.config || {};
     var accommodation = config.accommodations || {};
     var decks = settings.decks || ['A', 'B', 'C', 'D'];
-    var trials = settings.trials || 100;
+    var trials = settings.trials || STANDARD_TRIALS;
     var starting = settings.starting_balance === undefined ? 2000 : settings.starting_balance;
     var practiceSchedule = settings.practice || {};
     var practiceDraws = practiceSchedule.draws || 4;
     var startingText = '$' + String(starting).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
     var longer = accommodation.extended_time
-      ? '<p>Each card\u2019s result stays on screen a little longer for you.</p>'
+      ? '<p>' + t('Each card\u2019s result stays on screen a little longer for you.') + '</p>'
       : '';
+    function keyRow(number, deck) {
+      return '<div><dt>' + t('%(number)s or %(letter)s', {
+        number: '<kbd>' + number + '</kbd>', letter: '<kbd>' + deck + '</kbd>',
+      }) + '</dt><dd>' + t('Deck %(deck)s', { deck: deck }) + '</dd></div>';
+    }
 
     var instructions = K.instructions([
-      K.page('Cards', [
-        '<p>In this game you choose cards from four decks, called A, B, C and D. You start ' +
-          'with <strong>' + startingText + '</strong> of play money and choose ' + trials +
-          ' cards, one at a time.</p>',
-        '<p>There is no right or wrong way to play. Choose the way that feels right to you.</p>',
-        '<p>There is no time limit. Most people take about six minutes.</p>',
+      K.page(t('Cards'), [
+        '<p>' + t('In this game you choose cards from four decks, called A, B, C and D. You ' +
+          'start with <strong>%(balance)s</strong> of play money and choose %(count)s cards, ' +
+          'one at a time.', { balance: startingText, count: trials }) + '</p>',
+        '<p>' + t('There is no right or wrong way to play. Choose the way that feels right to ' +
+          'you.') + '</p>',
+        '<p>' + (trials >= STANDARD_TRIALS
+          ? t('There is no time limit. Most people take about six minutes.')
+          : t('There is no time limit.')) + '</p>',
       ]),
-      K.page('How it works', [
+      K.page(t('How it works'), [
         '<ul class="game-list">',
-        '<li>Every card <strong>wins</strong> you some money.</li>',
-        '<li>Some cards also <strong>take some money away</strong>.</li>',
-        '<li>After each card you see what it won, what it took away, and your balance.</li>',
-        '<li>The decks are not all alike. You can choose from any deck, and switch decks ' +
-          'whenever you like.</li>',
-        '<li>See how much money you can end up with.</li>',
+        '<li>' + t('Every card <strong>wins</strong> you some money.') + '</li>',
+        '<li>' + t('Some cards also <strong>take some money away</strong>.') + '</li>',
+        '<li>' + t('After each card you see what it won, what it took away, and your ' +
+          'balance.') + '</li>',
+        '<li>' + t('The decks are not all alike. You can choose from any deck, and switch ' +
+          'decks whenever you like.') + '</li>',
+        '<li>' + t('See how much money you can end up with.') + '</li>',
         '</ul>',
         longer,
       ]),
-      K.page('Controls', [
-        '<p>Click or tap a deck to take its top card, or use the keyboard:</p>',
+      K.page(t('Controls'), [
+        '<p>' + t('Click or tap a deck to take its top card, or use the keyboard:') + '</p>',
         '<dl class="game-keys">',
-        '<div><dt><kbd>1</kbd> or <kbd>A</kbd></dt><dd>Deck A</dd></div>',
-        '<div><dt><kbd>2</kbd> or <kbd>B</kbd></dt><dd>Deck B</dd></div>',
-        '<div><dt><kbd>3</kbd> or <kbd>C</kbd></dt><dd>Deck C</dd></div>',
-        '<div><dt><kbd>4</kbd> or <kbd>D</kbd></dt><dd>Deck D</dd></div>',
+        keyRow('1', 'A'),
+        keyRow('2', 'B'),
+        keyRow('3', 'C'),
+        keyRow('4', 'D'),
         '</dl>',
-        '<p>First you will take <strong>' + practiceDraws + ' practice cards</strong> from ' +
-          'practice decks. They do not count, and the real decks are different.</p>',
+        '<p>' + (practiceDraws === 1
+          ? t('First you will take <strong>1 practice card</strong> from practice decks. It ' +
+            'does not count, and the real decks are different.')
+          : t('First you will take <strong>%(count)s practice cards</strong> from practice ' +
+            'decks. They do not count, and the real decks are different.',
+          { count: practiceDraws })) + '</p>',
       ]),
     ]);
 
@@ -447,12 +478,14 @@ var jsPsychCards = (function (jspsych) {
       accommodation: accommodation,
     };
 
-    var ready = K.ready('Ready?', [
-      '<p>The real game starts now: ' + trials + ' cards from four new decks, starting with ' +
-        startingText + '. From here on, your choices count.</p>',
-      '<p>Remember: <kbd>1</kbd>\u2013<kbd>4</kbd> or <kbd>A</kbd>\u2013<kbd>D</kbd>, or ' +
-        'click a deck. Take your time.</p>',
-    ], 'Start the game');
+    var ready = K.ready(t('Ready?'), [
+      '<p>' + t('The real game starts now: %(count)s cards from four new decks, starting with ' +
+        '%(balance)s. From here on, your choices count.',
+      { count: trials, balance: startingText }) + '</p>',
+      '<p>' + t('Remember: %(digits)s or %(letters)s, or click a deck. Take your time.', {
+        digits: '<kbd>1</kbd>\u2013<kbd>4</kbd>', letters: '<kbd>A</kbd>\u2013<kbd>D</kbd>',
+      }) + '</p>',
+    ], t('Start the game'));
 
     var main = {
       type: jsPsychCards,

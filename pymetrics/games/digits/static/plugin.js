@@ -85,8 +85,11 @@ var jsPsychDigits = (function (jspsych) {
     return digits.split('').join(' ');
   }
 
-  function plural(count, one, many) {
-    return count + ' ' + (count === 1 ? one : many);
+  /** Every user-facing string goes through the kit's translation (named placeholders). */
+  var t = Kit.t;
+
+  function digitsText(count) {
+    return count === 1 ? t('1 digit') : t('%(count)s digits', { count: count });
   }
 
   function roundMs(value) {
@@ -176,13 +179,13 @@ var jsPsychDigits = (function (jspsych) {
 
       var counter = el('p', { class: 'digits-hud__counter', 'data-testid': 'digits-counter' });
       var detail = el('p', { class: 'digits-hud__detail', 'data-testid': 'digits-detail' });
-      var bar = Kit.progress(backward ? 'Progress through part 2' : 'Progress through part 1');
+      var bar = Kit.progress(backward ? t('Progress through part 2') : t('Progress through part 1'));
       var hud = el('div', { class: 'digits-hud' }, [
         el('p', {
           class: 'digits-hud__part',
           text: practice
-            ? (backward ? 'Practice: reverse order' : 'Practice: same order')
-            : (backward ? 'Part 2 of 2 · reverse order' : 'Part 1 of 2 · same order'),
+            ? (backward ? t('Practice: reverse order') : t('Practice: same order'))
+            : (backward ? t('Part 2 of 2 · reverse order') : t('Part 1 of 2 · same order')),
         }),
         counter,
         practice ? null : bar.node,
@@ -198,7 +201,7 @@ var jsPsychDigits = (function (jspsych) {
       var prompt = el('p', { class: 'digits-prompt', 'data-testid': 'digits-prompt' });
       var slots = el('div', {
         class: 'digits-slots', 'data-testid': 'digits-answer', role: 'group',
-        'aria-label': 'Your answer',
+        'aria-label': t('Your answer'),
       });
       var status = el('p', {
         class: 'digits-status', 'data-testid': 'digits-status', role: 'status',
@@ -209,7 +212,7 @@ var jsPsychDigits = (function (jspsych) {
       function keyButton(digit) {
         var button = el('button', {
           type: 'button', class: 'digits-key', 'data-testid': 'digits-key-' + digit,
-          'aria-label': 'Digit ' + digit, 'aria-keyshortcuts': digit,
+          'aria-label': t('Digit %(digit)s', { digit: digit }), 'aria-keyshortcuts': digit,
         }, [digit]);
         button.addEventListener('click', function () {
           addDigit(digit);
@@ -222,29 +225,32 @@ var jsPsychDigits = (function (jspsych) {
         'aria-keyshortcuts': 'Backspace',
       }, [
         el('span', { class: 'digits-key__symbol', 'aria-hidden': 'true', text: '\u232B' }),
-        el('span', { class: 'digits-key__label', text: 'Delete' }),
+        el('span', { class: 'digits-key__label', text: t('Delete') }),
       ]);
       var doneButton = el('button', {
         type: 'button', class: 'digits-key digits-key--done', 'data-testid': 'digits-done',
         'aria-keyshortcuts': 'Enter',
       }, [
         el('span', { class: 'digits-key__symbol', 'aria-hidden': 'true', text: '\u2713' }),
-        el('span', { class: 'digits-key__label', text: 'Done' }),
+        el('span', { class: 'digits-key__label', text: t('Done') }),
       ]);
       var keypad = el('div', {
-        class: 'digits-keypad', role: 'group', 'aria-label': 'Keypad',
+        class: 'digits-keypad', role: 'group', 'aria-label': t('Keypad'),
       }, ['1', '2', '3', '4', '5', '6', '7', '8', '9'].map(keyButton).concat([
         deleteButton, keyButton('0'), doneButton,
       ]));
       var continueButton = el('button', {
         type: 'button', class: 'digits-continue', 'data-testid': 'digits-continue',
         hidden: true,
-      }, ['Continue']);
-      var keysHint = el('p', { class: 'digits-keys' }, [
-        'Keyboard: type ', el('kbd', { text: '0' }), '\u2013', el('kbd', { text: '9' }), ', ',
-        el('kbd', { text: 'Backspace' }), ' deletes, ', el('kbd', { text: 'Enter' }),
-        ' is Done.',
-      ]);
+      }, [t('Continue')]);
+      var keysHint = el('p', { class: 'digits-keys' });
+      // One translatable sentence; the keys are placed where the translation puts them.
+      keysHint.innerHTML = t('Keyboard: type %(digits)s, %(backspace)s deletes, %(enter)s is ' +
+        'Done.', {
+        digits: '<kbd>0</kbd>\u2013<kbd>9</kbd>',
+        backspace: '<kbd>' + Kit.escapeHtml(t('Backspace')) + '</kbd>',
+        enter: '<kbd>' + Kit.escapeHtml(t('Enter')) + '</kbd>',
+      });
 
       root.appendChild(hud);
       root.appendChild(stage);
@@ -278,14 +284,18 @@ var jsPsychDigits = (function (jspsych) {
       function renderHud() {
         var length = currentLength();
         if (practice) {
-          counter.textContent = 'Practice ' + state.given + ' of ' + maxTrials;
+          counter.textContent = t('Practice %(n)s of %(total)s', { n: state.given, total: maxTrials });
         } else {
-          counter.textContent = 'Trial ' + state.given + ' of up to ' + maxTrials;
+          counter.textContent = t('Trial %(n)s of up to %(total)s',
+            { n: state.given, total: maxTrials });
           bar.set(state.given - 1, maxTrials);
         }
-        detail.textContent = plural(length, 'digit', 'digits') +
-          (practice ? '' : ' · sequence ' + state.attempt + ' of ' +
-            levels[state.level].sequences.length);
+        detail.textContent = practice
+          ? digitsText(length)
+          : t('%(digits)s · sequence %(n)s of %(total)s', {
+            digits: digitsText(length), n: state.attempt,
+            total: levels[state.level].sequences.length,
+          });
         root.setAttribute('data-trial', practice ? 'practice-' + state.given : String(trialNumber()));
       }
 
@@ -302,8 +312,8 @@ var jsPsychDigits = (function (jspsych) {
           }, [digit || '']));
         }
         slots.setAttribute('aria-label', state.entered
-          ? 'Your answer: ' + spaced(state.entered)
-          : 'Your answer: nothing typed yet');
+          ? t('Your answer: %(digits)s', { digits: spaced(state.entered) })
+          : t('Your answer: nothing typed yet'));
         slots.setAttribute('data-entered', state.entered);
         var full = state.entered.length >= length;
         DIGIT_KEYS.forEach(function (key) {
@@ -328,9 +338,9 @@ var jsPsychDigits = (function (jspsych) {
         keysHint.hidden = false;
         stimulus.textContent = '';
         stimulus.classList.add('digits-stimulus--cue');
-        stimulus.setAttribute('data-cue', 'Get ready');
-        prompt.textContent = 'Watch the digits.';
-        status.textContent = 'Get ready: ' + plural(level.length, 'digit', 'digits') + ' coming.';
+        stimulus.setAttribute('data-cue', t('Get ready'));
+        prompt.textContent = t('Watch the digits.');
+        status.textContent = t('Get ready: %(digits)s coming.', { digits: digitsText(level.length) });
         jsPsych.pluginAPI.setTimeout(function () {
           showDigit(0);
         }, leadInMs);
@@ -373,12 +383,12 @@ var jsPsychDigits = (function (jspsych) {
         setPhase('answer');
         stimulus.textContent = '';
         stimulus.classList.add('digits-stimulus--cue');
-        stimulus.setAttribute('data-cue', backward ? 'Reverse order' : 'Same order');
+        stimulus.setAttribute('data-cue', backward ? t('Reverse order') : t('Same order'));
         var length = state.sequence.length;
         prompt.textContent = backward
-          ? 'Type the ' + length + ' digits in reverse order, last one first.'
-          : 'Type the ' + length + ' digits in the same order.';
-        status.textContent = 'Your turn. Press Done when you have finished.';
+          ? t('Type the %(count)s digits in reverse order, last one first.', { count: length })
+          : t('Type the %(count)s digits in the same order.', { count: length });
+        status.textContent = t('Your turn. Press Done when you have finished.');
         renderSlots();
         state.promptAt = Kit.now();
         Kit.onPaint(function (timestamp) {
@@ -398,8 +408,8 @@ var jsPsychDigits = (function (jspsych) {
           return;
         }
         if (state.entered.length >= currentLength()) {
-          status.textContent = 'That is all ' + currentLength() +
-            ' digits. Press Done, or Delete to change one.';
+          status.textContent = t('That is all %(count)s digits. Press Done, or Delete to change one.',
+            { count: currentLength() });
           return;
         }
         state.entered += digit;
@@ -450,7 +460,7 @@ var jsPsychDigits = (function (jspsych) {
           showFeedback(correct);
           return;
         }
-        status.textContent = 'Answer saved.';
+        status.textContent = t('Answer saved.');
         prompt.textContent = '';
         jsPsych.pluginAPI.setTimeout(next, pauseMs);
       }
@@ -461,15 +471,24 @@ var jsPsychDigits = (function (jspsych) {
         root.classList.toggle('digits--right', correct);
         root.classList.toggle('digits--miss', !correct);
         stimulus.classList.add('digits-stimulus--cue');
-        stimulus.setAttribute('data-cue', correct ? '\u2713 That is it' : '\u21BA Not quite');
+        stimulus.setAttribute('data-cue', correct
+          ? '\u2713 ' + t('That is it') : '\u21BA ' + t('Not quite'));
         prompt.textContent = '';
+        var outcome = { shown: shown, answer: answer, typed: spaced(state.entered) };
         if (correct) {
-          status.textContent = 'That is it: the digits were ' + shown + (backward
-            ? ', so the answer was ' + answer + '.' : '.');
+          status.textContent = backward
+            ? t('That is it: the digits were %(shown)s, so the answer was %(answer)s.', outcome)
+            : t('That is it: the digits were %(shown)s.', outcome);
+        } else if (backward) {
+          status.textContent = state.entered
+            ? t('Not quite. The digits were %(shown)s, so in reverse order the answer was ' +
+              '%(answer)s. You typed %(typed)s.', outcome)
+            : t('Not quite. The digits were %(shown)s, so in reverse order the answer was ' +
+              '%(answer)s. You typed nothing.', outcome);
         } else {
-          status.textContent = 'Not quite. The digits were ' + shown + (backward
-            ? ', so in reverse order the answer was ' + answer : '') +
-            '. You typed ' + (state.entered ? spaced(state.entered) : 'nothing') + '.';
+          status.textContent = state.entered
+            ? t('Not quite. The digits were %(shown)s. You typed %(typed)s.', outcome)
+            : t('Not quite. The digits were %(shown)s. You typed nothing.', outcome);
         }
         keypad.hidden = true;
         keysHint.hidden = true;
@@ -625,6 +644,9 @@ var jsPsychDigits = (function (jspsych) {
 
   var registry = (window.PymetricsGames = window.PymetricsGames || {});
 
+  /** The standard schedule's longest forward run: the time estimate is for it. */
+  var STANDARD_MAX_FORWARD = 12;
+
   /**
    * Instructions -> practice (same order) -> ready -> part 1 (recorded) -> reverse
    * instructions -> practice (reverse order) -> ready -> part 2 (recorded).
@@ -635,6 +657,8 @@ var jsPsychDigits = (function (jspsych) {
     var settings = config.config || {};
     var accommodation = config.accommodations || {};
     var extended = !!accommodation.extended_time;
+    var startLength = settings.start_length || 3;
+    var maxForward = (settings.max_length || {}).forward || STANDARD_MAX_FORWARD;
     var practiceSequences = settings.practice || {};
     var forwardTrials = 0;
 
@@ -679,64 +703,72 @@ var jsPsychDigits = (function (jspsych) {
 
     var page = Kit.page;
     var introduction = Kit.instructions([
-      page('Digits', [
-        '<p>In this game you will see short runs of digits, one digit at a time, and then ' +
-          'type them back.</p>',
-        '<p>There are two parts. In the first you type the digits in the <strong>same ' +
-          'order</strong>; in the second, in <strong>reverse order</strong>.</p>',
-        '<p>The runs start with 3 digits and grow by one digit at a time. Each part ends ' +
-          'when the runs get too long to hold in mind, which happens to everyone at some ' +
-          'point. There is nothing to win or lose: just do your best.</p>',
-        '<p>There is no time limit for typing your answers. Most people take about eight ' +
-          'minutes.</p>',
+      page(t('Digits'), [
+        '<p>' + t('In this game you will see short runs of digits, one digit at a time, and ' +
+          'then type them back.') + '</p>',
+        '<p>' + t('There are two parts. In the first you type the digits in the <strong>same ' +
+          'order</strong>; in the second, in <strong>reverse order</strong>.') + '</p>',
+        '<p>' + t('The runs start with %(count)s digits and grow by one digit at a time. Each ' +
+          'part ends when the runs get too long to hold in mind, which happens to everyone at ' +
+          'some point. There is nothing to win or lose: just do your best.',
+        { count: startLength }) + '</p>',
+        '<p>' + (maxForward >= STANDARD_MAX_FORWARD
+          ? t('There is no time limit for typing your answers. Most people take about eight ' +
+            'minutes.')
+          : t('There is no time limit for typing your answers.')) + '</p>',
       ]),
-      page('How it works', [
+      page(t('How it works'), [
         '<ul class="game-list">',
-        '<li>After a short "Get ready", the digits appear one by one in the middle of the ' +
-          'screen, one each second.</li>',
-        '<li>When the last digit has gone, it is your turn: type the digits, then press ' +
-          '<strong>Done</strong>.</li>',
-        '<li>You can correct a digit before pressing Done.</li>',
-        '<li>Then the next run begins. There are two runs of each length.</li>',
-        extended ? '<li>You have extra time to get ready before each run.</li>' : '',
+        '<li>' + t('After a short "Get ready", the digits appear one by one in the ' +
+          'middle of the screen, one each second.') + '</li>',
+        '<li>' + t('When the last digit has gone, it is your turn: type the digits, then press ' +
+          '<strong>Done</strong>.') + '</li>',
+        '<li>' + t('You can correct a digit before pressing Done.') + '</li>',
+        '<li>' + t('Then the next run begins. There are two runs of each length.') + '</li>',
+        extended ? '<li>' + t('You have extra time to get ready before each run.') + '</li>' : '',
         '</ul>',
       ]),
-      page('Controls', [
-        '<p>Use the on-screen keypad with a mouse or your finger, or the keyboard:</p>',
+      page(t('Controls'), [
+        '<p>' + t('Use the on-screen keypad with a mouse or your finger, or the keyboard:') +
+          '</p>',
         '<dl class="game-keys">',
-        '<div><dt><kbd>0</kbd> \u2013 <kbd>9</kbd></dt><dd>Type a digit</dd></div>',
-        '<div><dt><kbd>Backspace</kbd></dt><dd>Delete the last digit</dd></div>',
-        '<div><dt><kbd>Enter</kbd></dt><dd>Done: send your answer</dd></div>',
+        '<div><dt><kbd>0</kbd> \u2013 <kbd>9</kbd></dt><dd>' + t('Type a digit') + '</dd></div>',
+        '<div><dt><kbd>' + Kit.escapeHtml(t('Backspace')) + '</kbd></dt><dd>' +
+          t('Delete the last digit') + '</dd></div>',
+        '<div><dt><kbd>' + Kit.escapeHtml(t('Enter')) + '</kbd></dt><dd>' +
+          t('Done: send your answer') + '</dd></div>',
         '</dl>',
-        '<p>First you will try one short <strong>practice run</strong>. It does not count.</p>',
+        '<p>' + t('First you will try one short <strong>practice run</strong>. It does not ' +
+          'count.') + '</p>',
       ]),
     ]);
 
     var reverseIntroduction = Kit.instructions([
-      page('Part 2: reverse order', [
-        '<p>That is the end of part 1. In this part, type the digits in ' +
-          '<strong>reverse order</strong>, starting with the last one you saw.</p>',
-        '<p>For example, if you see <strong>7 2 5</strong>, type <strong>5 2 7</strong>.</p>',
-        '<p>The runs start with 3 digits again. First, one short practice run that does ' +
-          'not count.</p>',
+      page(t('Part 2: reverse order'), [
+        '<p>' + t('That is the end of part 1. In this part, type the digits in ' +
+          '<strong>reverse order</strong>, starting with the last one you saw.') + '</p>',
+        '<p>' + t('For example, if you see <strong>7 2 5</strong>, type <strong>5 2 7</strong>.') +
+          '</p>',
+        '<p>' + t('The runs start with %(count)s digits again. First, one short practice run ' +
+          'that does not count.', { count: startLength }) + '</p>',
       ]),
     ]);
 
     return [
       introduction,
       practiceRun('forward'),
-      Kit.ready('Ready?', [
-        '<p>Part 1 starts now: type the digits in the <strong>same order</strong>. From ' +
-          'here on, your answers count.</p>',
-        '<p>Take your time to answer: there is no time limit.</p>',
-      ], 'Start part 1'),
+      Kit.ready(t('Ready?'), [
+        '<p>' + t('Part 1 starts now: type the digits in the <strong>same order</strong>. From ' +
+          'here on, your answers count.') + '</p>',
+        '<p>' + t('Take your time to answer: there is no time limit.') + '</p>',
+      ], t('Start part 1')),
       part('forward'),
       reverseIntroduction,
       practiceRun('backward'),
-      Kit.ready('Ready?', [
-        '<p>Part 2 starts now: type the digits in <strong>reverse order</strong>, last one ' +
-          'first.</p>',
-      ], 'Start part 2'),
+      Kit.ready(t('Ready?'), [
+        '<p>' + t('Part 2 starts now: type the digits in <strong>reverse order</strong>, last ' +
+          'one first.') + '</p>',
+      ], t('Start part 2')),
       part('backward'),
     ];
   };

@@ -76,6 +76,19 @@ var jsPsychEasyOrHard = (function (jspsych) {
 
   var el = Kit.el;
   var svg = Kit.svg;
+  /** Every user-facing string goes through the kit's translation (named placeholders). */
+  var t = Kit.t;
+
+  /** The game's keys as <kbd> markup, for translated sentences that name them. */
+  function keyMarkup() {
+    return {
+      e: '<kbd>E</kbd>',
+      h: '<kbd>H</kbd>',
+      left: '<kbd aria-label="' + Kit.escapeHtml(t('Left arrow')) + '">\u2190</kbd>',
+      right: '<kbd aria-label="' + Kit.escapeHtml(t('Right arrow')) + '">\u2192</kbd>',
+      space: '<kbd>' + Kit.escapeHtml(t('Space')) + '</kbd>',
+    };
+  }
 
   function formatDollars(dollars) {
     return '$' + Number(dollars).toFixed(2);
@@ -177,12 +190,14 @@ var jsPsychEasyOrHard = (function (jspsych) {
       });
 
       var counter = el('p', { class: 'eoh-hud__counter', 'data-testid': 'eoh-counter' });
-      var bar = Kit.progress(practice ? 'Practice' : 'Trials done');
+      var bar = Kit.progress(practice ? t('Practice') : t('Trials done'));
       var totalValue = el('span', { class: 'eoh-hud__total-value', 'data-testid': 'eoh-total' });
       var hud = el('div', { class: 'eoh-hud' }, [
         el('div', { class: 'eoh-hud__progress' }, [counter, bar.node]),
         el('p', { class: 'eoh-hud__total' }, [
-          el('span', { class: 'eoh-hud__total-label', text: practice ? 'Practice winnings' : 'Won so far' }),
+          el('span', {
+            class: 'eoh-hud__total-label', text: practice ? t('Practice winnings') : t('Won so far'),
+          }),
           totalValue,
         ]),
       ]);
@@ -193,6 +208,11 @@ var jsPsychEasyOrHard = (function (jspsych) {
       var chance = el('p', { class: 'eoh-chance' }, [pieSlot, chanceText]);
 
       function optionButton(kind, title, keys) {
+        var keyNames = el('span', { class: 'eoh-option__keys' });
+        keyNames.innerHTML = t('%(letter)s or %(arrow)s', {
+          letter: '<kbd>' + (keys[0] === 'E' ? 'E' : 'H') + '</kbd>',
+          arrow: '<kbd>' + (keys[0] === 'E' ? '\u2190' : '\u2192') + '</kbd>',
+        });
         var amount = el('span', { class: 'eoh-option__amount', 'data-testid': 'eoh-' + kind + '-reward' });
         var detail = el('span', { class: 'eoh-option__detail' });
         var button = el('button', {
@@ -202,15 +222,14 @@ var jsPsychEasyOrHard = (function (jspsych) {
           el('span', { class: 'eoh-option__head' }, [taskIcon(kind), el('span', { class: 'eoh-option__title', text: title })]),
           detail,
           amount,
-          el('span', { class: 'eoh-option__keys' }, [el('kbd', { text: keys[0] === 'E' ? 'E' : 'H' }), ' or ',
-            el('kbd', { text: keys[0] === 'E' ? '\u2190' : '\u2192' })]),
+          keyNames,
         ]);
         return { button: button, amount: amount, detail: detail };
       }
-      var easyOption = optionButton('easy', 'Easy', ['E', 'ArrowLeft']);
-      var hardOption = optionButton('hard', 'Hard', ['H', 'ArrowRight']);
+      var easyOption = optionButton('easy', t('Easy'), ['E', 'ArrowLeft']);
+      var hardOption = optionButton('hard', t('Hard'), ['H', 'ArrowRight']);
       var choiceTimer = el('p', { class: 'eoh-choice-timer', 'data-testid': 'eoh-choice-timer' });
-      var offer = el('section', { class: 'eoh-offer', 'data-testid': 'eoh-offer', 'aria-label': 'Choose a task' }, [
+      var offer = el('section', { class: 'eoh-offer', 'data-testid': 'eoh-offer', 'aria-label': t('Choose a task') }, [
         chance,
         el('div', { class: 'eoh-options' }, [easyOption.button, hardOption.button]),
         choiceTimer,
@@ -220,7 +239,7 @@ var jsPsychEasyOrHard = (function (jspsych) {
       var taskTitle = el('p', { class: 'eoh-task__title', 'data-testid': 'eoh-task-title' });
       var meterFill = el('span', { class: 'eoh-meter__fill' });
       var meter = el('span', {
-        class: 'eoh-meter', role: 'progressbar', 'aria-label': 'Presses done',
+        class: 'eoh-meter', role: 'progressbar', 'aria-label': t('Presses done'),
         'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0',
       }, [meterFill]);
       var pressCount = el('p', { class: 'eoh-task__count', 'data-testid': 'eoh-count' });
@@ -230,8 +249,13 @@ var jsPsychEasyOrHard = (function (jspsych) {
       var pressButton = el('button', {
         type: 'button', class: 'eoh-press', 'data-testid': 'eoh-press', 'aria-keyshortcuts': 'Space',
         disabled: true,
-      }, [el('span', { class: 'eoh-press__label', text: 'Press' }), el('kbd', { class: 'eoh-press__key', text: 'Space' })]);
-      var task = el('section', { class: 'eoh-task', 'data-testid': 'eoh-task', 'aria-label': 'Task', hidden: true }, [
+      }, [
+        el('span', { class: 'eoh-press__label', text: t('Press') }),
+        el('kbd', { class: 'eoh-press__key', text: t('Space') }),
+      ]);
+      var task = el('section', {
+        class: 'eoh-task', 'data-testid': 'eoh-task', 'aria-label': t('Task'), hidden: true,
+      }, [
         taskTitle, meter, pressCount, clockBar, timeLeft, pressButton,
       ]);
 
@@ -240,7 +264,7 @@ var jsPsychEasyOrHard = (function (jspsych) {
       var feedbackWin = el('p', { class: 'eoh-feedback__win', 'data-testid': 'eoh-feedback-win' });
       var continueButton = el('button', {
         type: 'button', class: 'eoh-continue', 'data-testid': 'eoh-continue', hidden: true,
-      }, [el('span', { text: 'Continue' }), el('kbd', { class: 'eoh-press__key', text: 'Enter' })]);
+      }, [el('span', { text: t('Continue') }), el('kbd', { class: 'eoh-press__key', text: t('Enter') })]);
       var feedback = el('section', { class: 'eoh-feedback', 'data-testid': 'eoh-feedback', hidden: true }, [
         feedbackTitle, feedbackWin, continueButton,
       ]);
@@ -248,11 +272,10 @@ var jsPsychEasyOrHard = (function (jspsych) {
       var status = el('p', {
         class: 'eoh-status', 'data-testid': 'eoh-status', role: 'status', 'aria-live': 'polite',
       });
-      var keysHint = el('p', { class: 'eoh-keys' }, [
-        'Keyboard: ', el('kbd', { text: 'E' }), ' or ', el('kbd', { text: '\u2190', 'aria-label': 'Left arrow' }), ' easy, ',
-        el('kbd', { text: 'H' }), ' or ', el('kbd', { text: '\u2192', 'aria-label': 'Right arrow' }), ' hard, ',
-        el('kbd', { text: 'Space' }), ' to press.',
-      ]);
+      var keysHint = el('p', { class: 'eoh-keys' });
+      // One translatable sentence; the keys are placed where the translation puts them.
+      keysHint.innerHTML = t('Keyboard: %(e)s or %(left)s easy, %(h)s or %(right)s hard, %(space)s ' +
+        'to press.', keyMarkup());
 
       root.appendChild(hud);
       root.appendChild(offer);
@@ -290,8 +313,8 @@ var jsPsychEasyOrHard = (function (jspsych) {
 
       function renderHud() {
         counter.textContent = practice
-          ? 'Practice round'
-          : 'Trial ' + (state.index + 1) + ' of ' + count;
+          ? t('Practice round')
+          : t('Trial %(n)s of %(total)s', { n: state.index + 1, total: count });
         bar.set(state.index, count);
         totalValue.textContent = formatDollars(state.totalWon);
       }
@@ -315,24 +338,38 @@ var jsPsychEasyOrHard = (function (jspsych) {
         renderHud();
         pieSlot.innerHTML = '';
         pieSlot.appendChild(chancePie(item.probability));
-        chanceText.textContent = percent(item.probability) + ' chance to win';
-        easyOption.detail.textContent = tasks.easy.presses + ' presses in ' + seconds(tasks.easy.timeMs);
-        hardOption.detail.textContent = tasks.hard.presses + ' presses in ' + seconds(tasks.hard.timeMs);
+        chanceText.textContent = t('%(percent)s chance to win', { percent: percent(item.probability) });
+        easyOption.detail.textContent = t('%(presses)s presses in %(time)s',
+          { presses: tasks.easy.presses, time: seconds(tasks.easy.timeMs) });
+        hardOption.detail.textContent = t('%(presses)s presses in %(time)s',
+          { presses: tasks.hard.presses, time: seconds(tasks.hard.timeMs) });
         easyOption.amount.textContent = formatDollars(trial.easy_reward);
         hardOption.amount.textContent = formatDollars(item.reward);
-        easyOption.button.setAttribute('aria-label', 'Easy: ' + tasks.easy.presses + ' presses in ' +
-          tasks.easy.timeMs / 1000 + ' seconds, can win ' + formatDollars(trial.easy_reward));
-        hardOption.button.setAttribute('aria-label', 'Hard: ' + tasks.hard.presses + ' presses in ' +
-          tasks.hard.timeMs / 1000 + ' seconds, can win ' + formatDollars(item.reward));
+        easyOption.button.setAttribute('aria-label', t('Easy: %(presses)s presses in %(seconds)s ' +
+          'seconds, can win %(amount)s', {
+          presses: tasks.easy.presses, seconds: tasks.easy.timeMs / 1000,
+          amount: formatDollars(trial.easy_reward),
+        }));
+        hardOption.button.setAttribute('aria-label', t('Hard: %(presses)s presses in %(seconds)s ' +
+          'seconds, can win %(amount)s', {
+          presses: tasks.hard.presses, seconds: tasks.hard.timeMs / 1000,
+          amount: formatDollars(item.reward),
+        }));
         choiceTimer.textContent = choiceLimit === null
-          ? 'Take your time to choose.'
-          : 'Choose within ' + seconds(choiceLimit) + '.';
+          ? t('Take your time to choose.')
+          : t('Choose within %(time)s.', { time: seconds(choiceLimit) });
         root.classList.remove('eoh--choice-late');
         show(offer);
         restartAnimation(offer, 'eoh-enter');
-        setStatus((practice ? 'Practice. ' : 'Trial ' + (state.index + 1) + ' of ' + count + '. ') +
-          percent(item.probability) + ' chance to win. Easy pays ' + formatDollars(trial.easy_reward) +
-          ', hard pays ' + formatDollars(item.reward) + '.');
+        var offerText = {
+          n: state.index + 1, total: count, percent: percent(item.probability),
+          easy: formatDollars(trial.easy_reward), hard: formatDollars(item.reward),
+        };
+        setStatus(practice
+          ? t('Practice. %(percent)s chance to win. Easy pays %(easy)s, hard pays %(hard)s.',
+            offerText)
+          : t('Trial %(n)s of %(total)s. %(percent)s chance to win. Easy pays %(easy)s, hard ' +
+            'pays %(hard)s.', offerText));
         Kit.onPaint(function (ts) {
           if (state.finished || state.phase !== 'offer-pending') {
             return;
@@ -359,7 +396,7 @@ var jsPsychEasyOrHard = (function (jspsych) {
           return;
         }
         var left = Math.max(0, choiceLimit - (Kit.now() - state.onset));
-        choiceTimer.textContent = 'Choose within ' + Math.ceil(left / 1000) + ' s.';
+        choiceTimer.textContent = t('Choose within %(seconds)s s.', { seconds: Math.ceil(left / 1000) });
         root.classList.toggle('eoh--choice-late', left <= 2000);
         if (left > 0) {
           later(tickChoice, 200);
@@ -389,14 +426,21 @@ var jsPsychEasyOrHard = (function (jspsych) {
         show(task);
         root.classList.toggle('eoh--hard', state.choice === 'hard');
         root.classList.toggle('eoh--easy', state.choice === 'easy');
-        taskTitle.textContent = (state.choice === 'hard' ? 'Hard' : 'Easy') + ' task: ' +
-          spec.presses + ' presses';
+        taskTitle.textContent = state.choice === 'hard'
+          ? t('Hard task: %(presses)s presses', { presses: spec.presses })
+          : t('Easy task: %(presses)s presses', { presses: spec.presses });
         renderPresses();
         clockFill.style.width = '100%';
-        timeLeft.textContent = seconds(spec.timeMs) + ' to go';
+        timeLeft.textContent = t('%(time)s to go', { time: seconds(spec.timeMs) });
         pressButton.disabled = true;
-        setStatus((timedOut ? 'Time to choose ran out, so this one was picked for you: the ' +
-          state.choice + ' task. ' : '') + 'Get ready: press ' + spec.presses + ' times.');
+        var getReady = t('Get ready: press %(presses)s times.', { presses: spec.presses });
+        if (timedOut) {
+          getReady = (state.choice === 'hard'
+            ? t('Time to choose ran out, so this one was picked for you: the hard task.')
+            : t('Time to choose ran out, so this one was picked for you: the easy task.')) +
+            ' ' + getReady;
+        }
+        setStatus(getReady);
         later(startPress, trial.ready_ms * timeFactor);
       }
 
@@ -405,7 +449,7 @@ var jsPsychEasyOrHard = (function (jspsych) {
         var share = needed > 0 ? state.presses / needed : 0;
         meterFill.style.width = (100 * Math.min(1, share)).toFixed(1) + '%';
         meter.setAttribute('aria-valuenow', String(Math.round(100 * Math.min(1, share))));
-        pressCount.textContent = state.presses + ' / ' + needed;
+        pressCount.textContent = t('%(done)s / %(needed)s', { done: state.presses, needed: needed });
       }
 
       function startPress() {
@@ -416,7 +460,7 @@ var jsPsychEasyOrHard = (function (jspsych) {
           root.contains(document.activeElement)) {
           pressButton.focus({ preventScroll: true });
         }
-        setStatus('Go! Press Space or the Press button.');
+        setStatus(t('Go! Press Space or the Press button.'));
         Kit.onPaint(function (ts) {
           if (state.finished || state.phase !== 'press-pending') {
             return;
@@ -436,7 +480,7 @@ var jsPsychEasyOrHard = (function (jspsych) {
         var limit = tasks[state.choice].timeMs;
         var left = Math.max(0, limit - (Kit.now() - state.onset));
         clockFill.style.width = (100 * left / limit).toFixed(1) + '%';
-        timeLeft.textContent = (left / 1000).toFixed(1) + ' s left';
+        timeLeft.textContent = t('%(seconds)s s left', { seconds: (left / 1000).toFixed(1) });
         if (left > 0) {
           later(tickPress, 100);
         }
@@ -483,16 +527,21 @@ var jsPsychEasyOrHard = (function (jspsych) {
         setPhase('feedback-pending');
         show(feedback);
         root.classList.toggle('eoh--won', won);
-        feedbackTitle.textContent = completed
-          ? 'Done: you finished the ' + state.choice + ' task.'
-          : 'Time is up: ' + state.presses + ' of ' + tasks[state.choice].presses + ' presses.';
+        if (completed) {
+          feedbackTitle.textContent = state.choice === 'hard'
+            ? t('Done: you finished the hard task.')
+            : t('Done: you finished the easy task.');
+        } else {
+          feedbackTitle.textContent = t('Time is up: %(done)s of %(needed)s presses.',
+            { done: state.presses, needed: tasks[state.choice].presses });
+        }
         feedbackWin.textContent = completed
-          ? (won ? 'You won ' + formatDollars(amount) + '!' : 'No win this time.')
-          : 'Only finished tasks can win.';
+          ? (won ? t('You won %(amount)s!', { amount: formatDollars(amount) }) : t('No win this time.'))
+          : t('Only finished tasks can win.');
         renderHud();
         bar.set(state.index + 1, count);
         setStatus(feedbackTitle.textContent + ' ' + feedbackWin.textContent + ' ' +
-          (practice ? '' : 'Won so far: ' + formatDollars(state.totalWon) + '.'));
+          (practice ? '' : t('Won so far: %(amount)s.', { amount: formatDollars(state.totalWon) })));
         Kit.onPaint(function (ts) {
           if (state.finished) {
             return;
@@ -620,6 +669,7 @@ var jsPsychEasyOrHard = (function (jspsych) {
   'use strict';
 
   var Kit = window.PymetricsKit;
+  var t = Kit.t;
   var registry = (window.PymetricsGames = window.PymetricsGames || {});
 
   function dollars(value) {
@@ -672,48 +722,68 @@ var jsPsychEasyOrHard = (function (jspsych) {
       accommodation: accommodation,
     };
 
+    var keys = {
+      e: '<kbd>E</kbd>',
+      h: '<kbd>H</kbd>',
+      left: '<kbd aria-label="' + Kit.escapeHtml(t('Left arrow')) + '">\u2190</kbd>',
+      right: '<kbd aria-label="' + Kit.escapeHtml(t('Right arrow')) + '">\u2192</kbd>',
+      space: '<kbd>' + Kit.escapeHtml(t('Space')) + '</kbd>',
+    };
     var choiceRule = acc.extendedTime
-      ? '<li>There is no time limit for choosing.</li>'
-      : '<li>You have <strong>' + choiceTime / 1000 + ' seconds</strong> to choose. If you ' +
-        'do not choose in time, the game picks one of the two for you.</li>';
+      ? '<li>' + t('There is no time limit for choosing.') + '</li>'
+      : '<li>' + t('You have <strong>%(seconds)s seconds</strong> to choose. If you do not ' +
+        'choose in time, the game picks one of the two for you.',
+      { seconds: choiceTime / 1000 }) + '</li>';
+    function keyRow(term, meaning) {
+      return '<div><dt>' + term + '</dt><dd>' + meaning + '</dd></div>';
+    }
 
     var instructions = Kit.instructions([
-      Kit.page('Easy or Hard', [
-        '<p>In this game you choose between two small tasks, again and again: a quick ' +
-          '<strong>easy</strong> one and a longer <strong>hard</strong> one. There are ' + n +
-          ' rounds.</p>',
-        '<p>There is no right or wrong way to play. Some people like the hard task, some ' +
-          'prefer the easy one. Just choose what feels right to you each time.</p>',
+      Kit.page(t('Easy or Hard'), [
+        '<p>' + t('In this game you choose between two small tasks, again and again: a quick ' +
+          '<strong>easy</strong> one and a longer <strong>hard</strong> one. There are ' +
+          '%(count)s rounds.', { count: n }) + '</p>',
+        '<p>' + t('There is no right or wrong way to play. Some people like the hard task, some ' +
+          'prefer the easy one. Just choose what feels right to you each time.') + '</p>',
       ]),
-      Kit.page('The two tasks', [
+      Kit.page(t('The two tasks'), [
         '<ul class="game-list">',
-        '<li><strong>Easy:</strong> press ' + easyPresses + ' times in ' + easyTime / 1000 +
-          ' seconds. It can win ' + dollars(easyReward) + '.</li>',
-        '<li><strong>Hard:</strong> press ' + hardPresses + ' times in ' + hardTime / 1000 +
-          ' seconds. It can win more: the amount changes each round, from $1.24 to $4.30.</li>',
-        '<li>Each round shows your <strong>chance to win</strong>: 12%, 50% or 88%. It is the ' +
-          'same for both tasks, and only a finished task can win.</li>',
+        '<li>' + t('<strong>Easy:</strong> press %(presses)s times in %(seconds)s seconds. It ' +
+          'can win %(amount)s.', {
+          presses: easyPresses, seconds: easyTime / 1000, amount: dollars(easyReward),
+        }) + '</li>',
+        '<li>' + t('<strong>Hard:</strong> press %(presses)s times in %(seconds)s seconds. It ' +
+          'can win more: the amount changes each round, from %(low)s to %(high)s.', {
+          presses: hardPresses, seconds: hardTime / 1000, low: dollars(1.24), high: dollars(4.3),
+        }) + '</li>',
+        // Every schedule, standard or short, has each of the three chances.
+        '<li>' + t('Each round shows your <strong>chance to win</strong>: 12%, 50% or 88%. It ' +
+          'is the same for both tasks, and only a finished task can win.') + '</li>',
         choiceRule,
         '</ul>',
       ]),
-      Kit.page('Controls', [
-        '<p>Use the big buttons with a mouse or your finger, or the keyboard:</p>',
+      Kit.page(t('Controls'), [
+        '<p>' + t('Use the big buttons with a mouse or your finger, or the keyboard:') + '</p>',
         '<dl class="game-keys">',
-        '<div><dt><kbd>E</kbd> or <kbd aria-label="Left arrow">\u2190</kbd></dt><dd>Choose the easy task</dd></div>',
-        '<div><dt><kbd>H</kbd> or <kbd aria-label="Right arrow">\u2192</kbd></dt><dd>Choose the hard task</dd></div>',
-        '<div><dt><kbd>Space</kbd></dt><dd>Press (let go of the key between presses; ' +
-          'holding it down does not count)</dd></div>',
+        keyRow(t('%(letter)s or %(arrow)s', { letter: keys.e, arrow: keys.left }),
+          t('Choose the easy task')),
+        keyRow(t('%(letter)s or %(arrow)s', { letter: keys.h, arrow: keys.right }),
+          t('Choose the hard task')),
+        keyRow(keys.space, t('Press (let go of the key between presses; holding it down does ' +
+          'not count)')),
         '</dl>',
-        '<p>First you will play one <strong>practice round</strong>. It does not count.</p>',
+        '<p>' + t('First you will play one <strong>practice round</strong>. It does not count.') +
+          '</p>',
       ]),
     ]);
 
     var practice = Object.assign({}, common, { practice: true, trials: [practiceTrial] });
 
-    var ready = Kit.ready('Ready?', [
-      '<p>The real game starts now: ' + n + ' rounds. From here on, your choices count.</p>',
-      '<p>Remember: <kbd>E</kbd> easy, <kbd>H</kbd> hard, <kbd>Space</kbd> to press.</p>',
-    ], 'Start the game');
+    var ready = Kit.ready(t('Ready?'), [
+      '<p>' + t('The real game starts now: %(count)s rounds. From here on, your choices count.',
+        { count: n }) + '</p>',
+      '<p>' + t('Remember: %(e)s easy, %(h)s hard, %(space)s to press.', keys) + '</p>',
+    ], t('Start the game'));
 
     var main = Object.assign({}, common, {
       practice: false,

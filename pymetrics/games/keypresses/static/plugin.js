@@ -58,6 +58,8 @@ var jsPsychKeypresses = (function (jspsych) {
       accommodation: { type: jspsych.ParameterType.OBJECT, default: {} },
       /** One unrecorded practice trial with feedback. */
       practice: { type: jspsych.ParameterType.BOOL, default: false },
+      /** Length of the recorded trials (ms), which the practice feedback mentions. */
+      game_duration_ms: { type: jspsych.ParameterType.INT, default: 10000 },
     },
     data: {
       /** Taps counted in each trial, in order. */
@@ -67,22 +69,31 @@ var jsPsychKeypresses = (function (jspsych) {
     },
   };
 
-  var HAND_TEXT = {
-    dominant: { short: 'Writing hand', long: 'your writing hand' },
-    non_dominant: { short: 'Other hand', long: 'your other hand' },
-  };
+  /** Every user-facing string goes through the kit's translation (named placeholders). */
+  function t(text, params) {
+    return window.PymetricsKit.t(text, params);
+  }
+
+  /** The hand as a label ("Writing hand") and as the instruction's object ("your writing hand"). */
+  function handText(hand) {
+    return hand === 'dominant'
+      ? { short: t('Writing hand'), long: t('your writing hand') }
+      : { short: t('Other hand'), long: t('your other hand') };
+  }
 
   function roundMs(value) {
     return Math.round(value * 1000) / 1000;
   }
 
-  function plural(count, one, many) {
-    return count + ' ' + (count === 1 ? one : many);
+  function timesText(count) {
+    return count === 1 ? t('1 time') : t('%(count)s times', { count: count });
   }
 
   function seconds(ms) {
     var value = ms / 1000;
-    return (Number.isInteger(value) ? String(value) : value.toFixed(1)) + ' seconds';
+    return value === 1
+      ? t('1 second')
+      : t('%(count)s seconds', { count: Number.isInteger(value) ? String(value) : value.toFixed(1) });
   }
 
   function isSpace(event) {
@@ -123,8 +134,8 @@ var jsPsychKeypresses = (function (jspsych) {
       var graceMs = Math.max(0, trial.end_grace_ms);
 
       schedule.forEach(function (item) {
-        if (!item || !HAND_TEXT[item.hand] || !(item.duration_ms > 0) ||
-            !Number.isInteger(item.trial)) {
+        var knownHand = item && (item.hand === 'dominant' || item.hand === 'non_dominant');
+        if (!knownHand || !(item.duration_ms > 0) || !Number.isInteger(item.trial)) {
           throw new Error('keypresses: each trial needs trial, hand and duration_ms');
         }
       });
@@ -155,13 +166,13 @@ var jsPsychKeypresses = (function (jspsych) {
         'data-state': 'ready',
       });
       var counter = el('p', { class: 'kp-hud__counter', 'data-testid': 'keypresses-counter' });
-      var progress = Kit.progress('Trials completed');
+      var progress = Kit.progress(t('Trials completed'));
       var handBadge = el('p', { class: 'kp-hand', 'data-testid': 'keypresses-hand' });
       var padValue = el('span', { class: 'kp-pad__value', 'data-testid': 'keypresses-display' });
       var padHint = el('span', { class: 'kp-pad__hint' });
       var pad = el('button', {
         type: 'button', class: 'kp-pad', 'data-testid': 'keypresses-pad',
-        'aria-label': 'Tap pad', 'aria-keyshortcuts': 'Space', 'aria-disabled': 'true',
+        'aria-label': t('Tap pad'), 'aria-keyshortcuts': 'Space', 'aria-disabled': 'true',
       }, [padValue, padHint]);
       var timerFill = el('span', { class: 'kp-timer__fill' });
       var timerText = el('span', { class: 'kp-timer__text', 'data-testid': 'keypresses-time' });
@@ -177,17 +188,20 @@ var jsPsychKeypresses = (function (jspsych) {
         type: 'button', class: 'kp-btn kp-btn--start', 'data-testid': 'keypresses-start',
         'aria-keyshortcuts': 'Enter Space', hidden: true,
       }, [
-        el('span', { class: 'kp-btn__label', 'data-role': 'label', text: 'Start' }),
-        el('kbd', { class: 'kp-btn__key', text: 'Enter' }),
+        el('span', { class: 'kp-btn__label', 'data-role': 'label', text: t('Start') }),
+        el('kbd', { class: 'kp-btn__key', text: t('Enter') }),
       ]);
       var continueButton = el('button', {
         type: 'button', class: 'kp-btn kp-btn--continue', 'data-testid': 'keypresses-continue',
         hidden: true,
-      }, [el('span', { class: 'kp-btn__label', text: 'Continue' })]);
-      var keysHint = el('p', { class: 'kp-keys' }, [
-        'Keyboard: ', el('kbd', { text: 'Space' }), ' taps, ',
-        el('kbd', { text: 'Enter' }), ' starts a trial. Or tap the pad with your finger or the mouse.',
-      ]);
+      }, [el('span', { class: 'kp-btn__label', text: t('Continue') })]);
+      var keysHint = el('p', { class: 'kp-keys' });
+      // One translatable sentence; the keys are placed where the translation puts them.
+      keysHint.innerHTML = t('Keyboard: %(space)s taps, %(enter)s starts a trial. Or tap the pad ' +
+        'with your finger or the mouse.', {
+        space: '<kbd>' + Kit.escapeHtml(t('Space')) + '</kbd>',
+        enter: '<kbd>' + Kit.escapeHtml(t('Enter')) + '</kbd>',
+      });
 
       root.appendChild(el('div', { class: 'kp-hud' }, [counter, progress.node]));
       root.appendChild(handBadge);
@@ -222,13 +236,16 @@ var jsPsychKeypresses = (function (jspsych) {
       function setTimer(remainingMs, durationMs) {
         var share = durationMs > 0 ? Math.max(0, Math.min(1, remainingMs / durationMs)) : 0;
         timerFill.style.width = (100 * share).toFixed(1) + '%';
-        timerText.textContent = Math.ceil(Math.max(0, remainingMs) / 1000) + ' s left';
+        timerText.textContent = t('%(seconds)s s left',
+          { seconds: Math.ceil(Math.max(0, remainingMs) / 1000) });
       }
 
       function renderTrial() {
         var item = current();
-        var hand = HAND_TEXT[item.hand];
-        counter.textContent = practice ? 'Practice' : 'Trial ' + (state.index + 1) + ' of ' + total;
+        var hand = handText(item.hand);
+        counter.textContent = practice
+          ? t('Practice')
+          : t('Trial %(n)s of %(total)s', { n: state.index + 1, total: total });
         progress.set(state.tapsPerTrial.length, total);
         root.setAttribute('data-trial', String(item.trial));
         root.setAttribute('data-hand', item.hand);
@@ -255,15 +272,18 @@ var jsPsychKeypresses = (function (jspsych) {
         renderTrial();
         setPhase('ready');
         padValue.textContent = '';
-        padHint.textContent = 'Get ready';
+        padHint.textContent = t('Get ready');
         count.textContent = '';
         startButton.querySelector('[data-role=label]').textContent = practice
-          ? 'Start the practice'
-          : 'Start trial ' + (state.index + 1);
+          ? t('Start the practice')
+          : t('Start trial %(n)s', { n: state.index + 1 });
         startButton.hidden = false;
         startButton.disabled = false;
-        setStatus((practice ? 'Practice. ' : 'Trial ' + (state.index + 1) + ' of ' + total + '. ') +
-          'Use ' + HAND_TEXT[item.hand].long + '. Press Start when you are ready.');
+        setStatus(practice
+          ? t('Practice. Use %(hand)s. Press Start when you are ready.',
+            { hand: handText(item.hand).long })
+          : t('Trial %(n)s of %(total)s. Use %(hand)s. Press Start when you are ready.',
+            { n: state.index + 1, total: total, hand: handText(item.hand).long }));
         var focused = document.activeElement;
         if (focused === null || focused === document.body || container.contains(focused)) {
           // Keyboard users land on Start; focus elsewhere on the page is left alone.
@@ -287,8 +307,8 @@ var jsPsychKeypresses = (function (jspsych) {
           pad.focus({ preventScroll: true });
         }
         setPhase('countdown');
-        padHint.textContent = 'Get ready…';
-        setStatus('Get ready.');
+        padHint.textContent = t('Get ready…');
+        setStatus(t('Get ready.'));
         countdown(steps);
       }
 
@@ -309,10 +329,10 @@ var jsPsychKeypresses = (function (jspsych) {
       function go() {
         var item = current();
         state.taps = 0;
-        padValue.textContent = 'Tap!';
-        padHint.textContent = 'as fast as you can';
-        count.textContent = 'Taps: 0';
-        setStatus('Go! Tap as fast as you can.');
+        padValue.textContent = t('Tap!');
+        padHint.textContent = t('as fast as you can');
+        count.textContent = t('Taps: %(count)s', { count: 0 });
+        setStatus(t('Go! Tap as fast as you can.'));
         // The trial starts on the frame that paints "Tap!" (docs/timing.md).
         Kit.onPaint(function (frameTime) {
           if (state.finished) {
@@ -343,7 +363,7 @@ var jsPsychKeypresses = (function (jspsych) {
         }
         setPhase('stopping');
         setTimer(0, current().duration_ms);
-        padValue.textContent = 'Stop';
+        padValue.textContent = t('Stop');
         padHint.textContent = '';
         // Key events stamped before the end may still be queued: read them, then close.
         jsPsych.pluginAPI.setTimeout(endTrial, graceMs);
@@ -363,22 +383,23 @@ var jsPsychKeypresses = (function (jspsych) {
         });
         progress.set(state.tapsPerTrial.length, total);
         padValue.textContent = String(taps);
-        padHint.textContent = taps === 1 ? 'tap' : 'taps';
-        var done = 'You tapped ' + plural(taps, 'time', 'times') + ' in ' +
-          seconds(item.duration_ms) + '.';
+        padHint.textContent = taps === 1 ? t('tap') : t('taps');
+        var done = t('You tapped %(times)s in %(duration)s.',
+          { times: timesText(taps), duration: seconds(item.duration_ms) });
         // The pad shows the count; the status line says it in words (and out loud).
         count.textContent = '';
         if (practice) {
           setPhase('feedback');
-          setStatus(done + ' That was practice, so it does not count. In the game each trial ' +
-            'lasts 10 seconds, and you take turns between your writing hand and your other hand.');
+          setStatus(done + ' ' + t('That was practice, so it does not count. In the game each ' +
+            'trial lasts %(duration)s, and you take turns between your writing hand and your ' +
+            'other hand.', { duration: seconds(trial.game_duration_ms) }));
           continueButton.hidden = false;
           continueButton.focus({ preventScroll: true });
           return;
         }
         if (state.index + 1 >= total) {
           setPhase('done');
-          setStatus(done + ' That was the last trial. Well done for finishing.');
+          setStatus(done + ' ' + t('That was the last trial. Well done for finishing.'));
           jsPsych.pluginAPI.setTimeout(finish, 1200);
           return;
         }
@@ -389,8 +410,9 @@ var jsPsychKeypresses = (function (jspsych) {
         var next = schedule[state.index + 1];
         var switching = next.hand !== current().hand;
         setPhase('rest');
-        setStatus(done + ' Rest for a moment. Next: ' + HAND_TEXT[next.hand].long +
-          (switching ? ' (switch hands).' : '.'));
+        setStatus(done + ' ' + (switching
+          ? t('Rest for a moment. Next: %(hand)s (switch hands).', { hand: handText(next.hand).long })
+          : t('Rest for a moment. Next: %(hand)s.', { hand: handText(next.hand).long })));
         var ends = Kit.now() + restMs;
         function restTick() {
           if (state.finished || state.phase !== 'rest') {
@@ -401,7 +423,7 @@ var jsPsychKeypresses = (function (jspsych) {
             nextTrial();
             return;
           }
-          timerText.textContent = 'Rest: ' + Math.ceil(left / 1000) + ' s';
+          timerText.textContent = t('Rest: %(seconds)s s', { seconds: Math.ceil(left / 1000) });
           jsPsych.pluginAPI.setTimeout(restTick, Math.min(250, left));
         }
         restTick();
@@ -432,7 +454,7 @@ var jsPsychKeypresses = (function (jspsych) {
         state.taps += 1;
         emit('tap', { trial: item.trial, t_ms: tMs }, at);
         if (state.phase === 'tapping') {
-          count.textContent = 'Taps: ' + state.taps;
+          count.textContent = t('Taps: %(count)s', { count: state.taps });
           padValue.textContent = String(state.taps);
           pulse();
         }
@@ -572,6 +594,7 @@ var jsPsychKeypresses = (function (jspsych) {
 
   registry.keypresses = function buildKeypressesTimeline(config, client) {
     var Kit = window.PymetricsKit;
+    var t = Kit.t;
     var page = Kit.page;
     var settings = config.config || {};
     var accommodation = config.accommodations || {};
@@ -580,12 +603,15 @@ var jsPsychKeypresses = (function (jspsych) {
     var count = trials.length;
     var perHand = Math.ceil(count / 2);
     var duration = trials.length ? trials[0].duration_ms : 10000;
-    var durationText = duration % 1000 === 0
-      ? duration / 1000 + ' seconds'
-      : (duration / 1000).toFixed(1) + ' seconds';
+    var durationText = t('%(count)s seconds', {
+      count: duration % 1000 === 0 ? duration / 1000 : (duration / 1000).toFixed(1),
+    });
     var practiceMs = settings.practice_duration_ms || 5000;
+    var space = '<kbd>' + Kit.escapeHtml(t('Space')) + '</kbd>';
+    var enter = '<kbd>' + Kit.escapeHtml(t('Enter')) + '</kbd>';
     var common = {
       type: jsPsychKeypresses,
+      game_duration_ms: duration,
       countdown_steps: settings.countdown_steps === undefined ? 3 : settings.countdown_steps,
       countdown_step_ms: settings.countdown_step_ms || 1000,
       rest_ms: settings.rest_ms === undefined ? 5000 : settings.rest_ms,
@@ -593,34 +619,38 @@ var jsPsychKeypresses = (function (jspsych) {
     };
 
     var instructions = Kit.instructions([
-      page('Keypresses', [
-        '<p>In this game you tap one key as fast as you can, for ' + durationText +
-          ' at a time.</p>',
-        '<p>There are ' + count + ' short trials: ' + perHand + ' with your <strong>writing ' +
-          'hand</strong> and ' + perHand + ' with your <strong>other hand</strong>, taking ' +
-          'turns. You start with your writing hand.</p>',
-        '<p>Everyone has their own speed, and there is no score to reach: just tap as fast ' +
-          'as you can in each trial.</p>',
+      page(t('Keypresses'), [
+        '<p>' + t('In this game you tap one key as fast as you can, for %(duration)s at a ' +
+          'time.', { duration: durationText }) + '</p>',
+        '<p>' + t('There are %(count)s short trials: %(per_hand)s with your <strong>writing ' +
+          'hand</strong> and %(per_hand)s with your <strong>other hand</strong>, taking turns. ' +
+          'You start with your writing hand.', { count: count, per_hand: perHand }) + '</p>',
+        '<p>' + t('Everyone has their own speed, and there is no score to reach: just tap as ' +
+          'fast as you can in each trial.') + '</p>',
       ]),
-      page('How to tap', [
+      page(t('How to tap'), [
         '<ul class="game-list">',
-        '<li>Use the index finger of the hand the screen shows, and keep your other fingers ' +
-          'still.</li>',
-        '<li>Each trial starts when you press <strong>Start</strong>, after a short ' +
-          'countdown: 3, 2, 1, <strong>Tap!</strong></li>',
-        '<li>Lift your finger between taps: holding the key down counts as one tap.</li>',
-        '<li>The bar shows the time left. After each trial there is a short rest' +
-          (extended ? ' (longer for you, as you asked for extra time)' : '') + '.</li>',
+        '<li>' + t('Use the index finger of the hand the screen shows, and keep your other ' +
+          'fingers still.') + '</li>',
+        '<li>' + t('Each trial starts when you press <strong>Start</strong>, after a short ' +
+          'countdown: 3, 2, 1, <strong>Tap!</strong>') + '</li>',
+        '<li>' + t('Lift your finger between taps: holding the key down counts as one tap.') +
+          '</li>',
+        '<li>' + (extended
+          ? t('The bar shows the time left. After each trial there is a short rest (longer ' +
+            'for you, as you asked for extra time).')
+          : t('The bar shows the time left. After each trial there is a short rest.')) + '</li>',
         '</ul>',
       ]),
-      page('Controls', [
-        '<p>Use the keyboard, or the big Tap pad with your finger or a mouse:</p>',
+      page(t('Controls'), [
+        '<p>' + t('Use the keyboard, or the big Tap pad with your finger or a mouse:') + '</p>',
         '<dl class="game-keys">',
-        '<div><dt><kbd>Space</kbd></dt><dd>Tap (or tap the pad on the screen)</dd></div>',
-        '<div><dt><kbd>Enter</kbd></dt><dd>Start a trial when you are ready</dd></div>',
+        '<div><dt>' + space + '</dt><dd>' + t('Tap (or tap the pad on the screen)') +
+          '</dd></div>',
+        '<div><dt>' + enter + '</dt><dd>' + t('Start a trial when you are ready') + '</dd></div>',
         '</dl>',
-        '<p>First you will try a <strong>practice trial</strong> of ' +
-          (practiceMs / 1000) + ' seconds. It does not count.</p>',
+        '<p>' + t('First you will try a <strong>practice trial</strong> of %(count)s seconds. It ' +
+          'does not count.', { count: practiceMs / 1000 }) + '</p>',
       ]),
     ]);
 
@@ -629,11 +659,13 @@ var jsPsychKeypresses = (function (jspsych) {
       trials: [{ trial: 0, hand: 'dominant', duration_ms: practiceMs }],
     });
 
-    var ready = Kit.ready('Ready?', [
-      '<p>The real game starts now: ' + count + ' trials of ' + durationText + ', taking turns ' +
-        'between your writing hand and your other hand.</p>',
-      '<p>Remember: <kbd>Space</kbd> or the pad taps, and you start each trial yourself.</p>',
-    ], 'Start the game');
+    var ready = Kit.ready(t('Ready?'), [
+      '<p>' + t('The real game starts now: %(count)s trials of %(duration)s, taking turns ' +
+        'between your writing hand and your other hand.',
+      { count: count, duration: durationText }) + '</p>',
+      '<p>' + t('Remember: %(space)s or the pad taps, and you start each trial yourself.',
+        { space: space }) + '</p>',
+    ], t('Start the game'));
 
     var main = Object.assign({}, common, {
       practice: false,

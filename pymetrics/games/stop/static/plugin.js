@@ -85,6 +85,8 @@ var jsPsychStopSignal = (function (jspsych) {
 
   var Kit = window.PymetricsKit;
   var el = Kit.el;
+  /** Every user-facing string goes through the kit's translation (named placeholders). */
+  var t = Kit.t;
   var svg = Kit.svg;
 
   var ARROW_POINTS = {
@@ -162,7 +164,7 @@ var jsPsychStopSignal = (function (jspsych) {
         'data-phase': 'iti',
       });
       var counter = el('p', { class: 'sst-hud__counter', 'data-testid': 'stop-counter' });
-      var bar = Kit.progress(practice ? 'Practice progress' : 'Game progress');
+      var bar = Kit.progress(practice ? t('Practice progress') : t('Game progress'));
       var hud = el('div', { class: 'sst-hud' }, [counter, bar.node]);
 
       var fixation = el('span', { class: 'sst-fixation', 'aria-hidden': 'true', text: '+', hidden: true });
@@ -172,10 +174,10 @@ var jsPsychStopSignal = (function (jspsych) {
       ]);
       var signal = el('div', { class: 'sst-signal', 'data-testid': 'stop-signal', hidden: true }, [
         signalSvg(),
-        el('span', { class: 'sst-signal__text', 'aria-hidden': 'true', text: 'STOP' }),
+        el('span', { class: 'sst-signal__text', 'aria-hidden': 'true', text: t('STOP') }),
       ]);
       var stage = el('div', {
-        class: 'sst-stage', role: 'img', 'aria-label': 'Empty screen', 'data-testid': 'stop-stage',
+        class: 'sst-stage', role: 'img', 'aria-label': t('Empty screen'), 'data-testid': 'stop-stage',
       }, [fixation, arrowNode, signal]);
 
       var status = el('p', {
@@ -183,32 +185,34 @@ var jsPsychStopSignal = (function (jspsych) {
       });
 
       function sideButton(side, label, keys) {
+        var keyNames = el('span', { class: 'sst-btn__keys', 'aria-hidden': 'true' });
+        keyNames.innerHTML = t('%(letter)s or %(arrow)s', {
+          letter: '<kbd>' + (keys[0] === 'F' ? 'F' : 'J') + '</kbd>',
+          arrow: '<kbd>' + (side === 'left' ? '\u2190' : '\u2192') + '</kbd>',
+        });
         var button = el('button', {
           type: 'button', class: 'sst-btn sst-btn--' + side, 'data-testid': 'stop-' + side,
           'aria-keyshortcuts': keys.join(' '),
         }, [
           el('span', { class: 'sst-btn__icon', 'aria-hidden': 'true', text: side === 'left' ? '\u25C0' : '\u25B6' }),
           el('span', { class: 'sst-btn__label', text: label }),
-          el('span', { class: 'sst-btn__keys', 'aria-hidden': 'true' }, [
-            el('kbd', { text: keys[0] === 'F' ? 'F' : 'J' }),
-            ' or ',
-            el('kbd', { text: side === 'left' ? '\u2190' : '\u2192' }),
-          ]),
+          keyNames,
         ]);
         return button;
       }
 
-      var leftButton = sideButton('left', 'Left', ['F', 'ArrowLeft']);
-      var rightButton = sideButton('right', 'Right', ['J', 'ArrowRight']);
+      var leftButton = sideButton('left', t('Left'), ['F', 'ArrowLeft']);
+      var rightButton = sideButton('right', t('Right'), ['J', 'ArrowRight']);
       var continueButton = el('button', {
         type: 'button', class: 'sst-btn sst-btn--continue', 'data-testid': 'stop-continue',
         'aria-keyshortcuts': 'Space Enter', hidden: true,
-      }, [el('span', { class: 'sst-btn__label', text: 'Continue' })]);
+      }, [el('span', { class: 'sst-btn__label', text: t('Continue') })]);
       var actions = el('div', { class: 'sst-actions' }, [leftButton, rightButton, continueButton]);
-      var keysHint = el('p', { class: 'sst-keys' }, [
-        'Keys: ', el('kbd', { text: 'F' }), ' or ', el('kbd', { text: '\u2190' }), ' for left, ',
-        el('kbd', { text: 'J' }), ' or ', el('kbd', { text: '\u2192' }), ' for right.',
-      ]);
+      var keysHint = el('p', { class: 'sst-keys' });
+      // One translatable sentence; the keys are placed where the translation puts them.
+      keysHint.innerHTML = t('Keys: %(f)s or %(left)s for left, %(j)s or %(right)s for right.', {
+        f: '<kbd>F</kbd>', left: '<kbd>\u2190</kbd>', j: '<kbd>J</kbd>', right: '<kbd>\u2192</kbd>',
+      });
 
       root.appendChild(hud);
       root.appendChild(stage);
@@ -279,7 +283,9 @@ var jsPsychStopSignal = (function (jspsych) {
         clearTimers();
         var current = entry();
         var n = trialNumber();
-        counter.textContent = (practice ? 'Practice ' : 'Trial ') + (state.index + 1) + ' of ' + count;
+        counter.textContent = practice
+          ? t('Practice %(n)s of %(total)s', { n: state.index + 1, total: count })
+          : t('Trial %(n)s of %(total)s', { n: state.index + 1, total: count });
         bar.set(state.index, count);
         root.setAttribute('data-trial', String(n));
         root.classList.remove('sst--feedback-ok', 'sst--feedback-note');
@@ -289,7 +295,7 @@ var jsPsychStopSignal = (function (jspsych) {
         setButtons(true);
         setStatus('');
         showOnly(fixation);
-        stage.setAttribute('aria-label', 'Fixation cross: an arrow comes next');
+        stage.setAttribute('aria-label', t('Fixation cross: an arrow comes next'));
         setPhase('fixation');
         var token = state.token;
         Kit.onPaint(function (ts) {
@@ -308,7 +314,8 @@ var jsPsychStopSignal = (function (jspsych) {
         arrowNode.setAttribute('data-direction', current.direction);
         arrowNode.setAttribute('data-trial', String(n));
         showOnly(arrowNode);
-        stage.setAttribute('aria-label', 'Arrow pointing ' + current.direction);
+        stage.setAttribute('aria-label', current.direction === 'left'
+          ? t('Arrow pointing left') : t('Arrow pointing right'));
         var token = state.token;
         Kit.onPaint(function (ts) {
           if (token !== state.token || state.finished) {
@@ -334,7 +341,7 @@ var jsPsychStopSignal = (function (jspsych) {
         var ssd = state.ssd;
         signal.hidden = false;
         root.classList.add('sst--signal');
-        stage.setAttribute('aria-label', 'Stop sign around the arrow: do not press');
+        stage.setAttribute('aria-label', t('Stop sign around the arrow: do not press'));
         var token = state.token;
         Kit.onPaint(function (ts) {
           // A press that came before this frame ended the trial: the sign never showed.
@@ -391,7 +398,7 @@ var jsPsychStopSignal = (function (jspsych) {
           later(afterTrial, feedbackMs);
         } else {
           showOnly(null);
-          stage.setAttribute('aria-label', 'Empty screen');
+          stage.setAttribute('aria-label', t('Empty screen'));
           setPhase('iti');
           afterTrial();
         }
@@ -403,21 +410,23 @@ var jsPsychStopSignal = (function (jspsych) {
         if (current.stop) {
           ok = !pressed;
           text = pressed
-            ? 'The stop sign came and you pressed. That happens to everyone: stopping is ' +
-              'meant to be hard, about half the time.'
-            : 'You held back when the stop sign came.';
+            ? t('The stop sign came and you pressed. That happens to everyone: stopping is ' +
+              'meant to be hard, about half the time.')
+            : t('You held back when the stop sign came.');
         } else if (!pressed) {
           ok = false;
-          text = 'No key in time. Press as soon as you see the arrow.';
+          text = t('No key in time. Press as soon as you see the arrow.');
         } else if (correct === 1) {
           ok = true;
-          text = 'Matched the arrow (' + Math.round(rt) + ' ms).';
+          text = t('Matched the arrow (%(rt)s ms).', { rt: Math.round(rt) });
         } else {
           ok = false;
-          text = 'That was the other side: the arrow pointed ' + current.direction + '.';
+          text = current.direction === 'left'
+            ? t('That was the other side: the arrow pointed left.')
+            : t('That was the other side: the arrow pointed right.');
         }
         showOnly(null);
-        stage.setAttribute('aria-label', 'Feedback');
+        stage.setAttribute('aria-label', t('Feedback'));
         root.classList.add(ok ? 'sst--feedback-ok' : 'sst--feedback-note');
         setPhase('feedback');
         setStatus(text);
@@ -438,14 +447,15 @@ var jsPsychStopSignal = (function (jspsych) {
           }
           if (done >= count) {
             if (practice) {
-              showContinue('That was the practice. Press Continue when you are ready.');
+              showContinue(t('That was the practice. Press Continue when you are ready.'));
             } else {
               finish();
             }
           } else if (!practice && done % blockSize === 0) {
             var block = done / blockSize;
-            showContinue('Part ' + block + ' of ' + blocks + ' done. Take a short break; ' +
-              'press Continue (or Space) when you are ready for part ' + (block + 1) + '.');
+            showContinue(t('Part %(part)s of %(parts)s done. Take a short break; press Continue ' +
+              '(or Space) when you are ready for part %(next)s.',
+            { part: block, parts: blocks, next: block + 1 }));
           } else {
             startTrial();
           }
@@ -455,7 +465,7 @@ var jsPsychStopSignal = (function (jspsych) {
       function showContinue(text) {
         setPhase(practice && state.index + 1 >= count ? 'done' : 'break');
         showOnly(null);
-        stage.setAttribute('aria-label', 'Break');
+        stage.setAttribute('aria-label', t('Break'));
         leftButton.hidden = true;
         rightButton.hidden = true;
         continueButton.hidden = false;
@@ -573,6 +583,7 @@ var jsPsychStopSignal = (function (jspsych) {
 
   var registry = (window.PymetricsGames = window.PymetricsGames || {});
   var Kit = window.PymetricsKit;
+  var t = Kit.t;
 
   var PRACTICE_TRIALS = 8;
   /** 1-based practice positions that get a stop sign (neither is the first trial). */
@@ -602,7 +613,7 @@ var jsPsychStopSignal = (function (jspsych) {
     var goDeadline = settings.go_deadline_ms || 1500;
     var extendedDeadline = settings.extended_go_deadline_ms || 2 * goDeadline;
     var deadline = kit.extendedTime ? extendedDeadline : goDeadline;
-    var seconds = (deadline / 1000).toLocaleString('en', { maximumFractionDigits: 1 });
+    var seconds = (deadline / 1000).toLocaleString(document.documentElement.lang || 'en', { maximumFractionDigits: 1 });
     var minutes = Math.max(1, Math.round(count * 2 / 60));
     var practiceTrials = settings.practice_trials === undefined
       ? PRACTICE_TRIALS : Math.max(0, settings.practice_trials);
@@ -628,37 +639,55 @@ var jsPsychStopSignal = (function (jspsych) {
       return merged;
     }
 
+    var lengthParams = { count: count, parts: blocks, minutes: minutes };
+    var length = blocks === 1
+      ? t('There are %(count)s arrows in 1 part.', lengthParams)
+      : t('There are %(count)s arrows in %(parts)s parts, with a short break between parts.',
+        lengthParams);
+    var duration = minutes === 1
+      ? t('It takes about 1 minute.')
+      : t('It takes about %(minutes)s minutes.', lengthParams);
+    function keyRow(letter, arrowKey, meaning) {
+      return '<div><dt>' + t('%(letter)s or %(arrow)s', {
+        letter: '<kbd>' + letter + '</kbd>', arrow: '<kbd>' + arrowKey + '</kbd>',
+      }) + '</dt><dd>' + meaning + '</dd></div>';
+    }
+
     var instructions = Kit.instructions([
-      Kit.page('Stop Signal', [
-        '<p>In this game you will see arrows, one at a time. Each arrow points left or right. ' +
-          'Press the side the arrow points to, as quickly as you can.</p>',
-        '<p>Now and then a <strong>stop sign</strong> (a ring with the word STOP) appears ' +
-          'around the arrow, just after it. When you see it, try not to press anything.</p>',
-        '<p>There are ' + count + ' arrows in ' + blocks + (blocks === 1 ? ' part' : ' parts') +
-          (blocks > 1 ? ', with a short break between parts' : '') + '. It takes about ' +
-          minutes + (minutes === 1 ? ' minute.' : ' minutes.') + '</p>',
+      Kit.page(t('Stop Signal'), [
+        '<p>' + t('In this game you will see arrows, one at a time. Each arrow points left or ' +
+          'right. Press the side the arrow points to, as quickly as you can.') + '</p>',
+        '<p>' + t('Now and then a <strong>stop sign</strong> (a ring with the word STOP) ' +
+          'appears around the arrow, just after it. When you see it, try not to press ' +
+          'anything.') + '</p>',
+        '<p>' + length + ' ' + duration + '</p>',
       ]),
-      Kit.page('Fast, and sometimes stopping', [
+      Kit.page(t('Fast, and sometimes stopping'), [
         '<ul class="game-list">',
-        '<li>Most arrows have no stop sign. Do not wait for one: answer each arrow as fast ' +
-          'as you can.</li>',
-        '<li>Stopping is meant to be hard. Everyone stops in time on some arrows and not on ' +
-          'others; the game adjusts itself so that this happens about half of the time.</li>',
-        '<li>There is no right way to play beyond that. Just keep a steady, quick pace.</li>',
+        '<li>' + t('Most arrows have no stop sign. Do not wait for one: answer each arrow as ' +
+          'fast as you can.') + '</li>',
+        '<li>' + t('Stopping is meant to be hard. Everyone stops in time on some arrows and not ' +
+          'on others; the game adjusts itself so that this happens about half of the time.') +
+          '</li>',
+        '<li>' + t('There is no right way to play beyond that. Just keep a steady, quick ' +
+          'pace.') + '</li>',
         '</ul>',
       ]),
-      Kit.page('Controls', [
-        '<p>Use the keyboard, or the two big buttons with a mouse or your finger:</p>',
+      Kit.page(t('Controls'), [
+        '<p>' + t('Use the keyboard, or the two big buttons with a mouse or your finger:') +
+          '</p>',
         '<dl class="game-keys">',
-        '<div><dt><kbd>F</kbd> or <kbd>\u2190</kbd></dt><dd>The arrow points left</dd></div>',
-        '<div><dt><kbd>J</kbd> or <kbd>\u2192</kbd></dt><dd>The arrow points right</dd></div>',
+        keyRow('F', '\u2190', t('The arrow points left')),
+        keyRow('J', '\u2192', t('The arrow points right')),
         '</dl>',
-        '<p>Each arrow waits up to ' + seconds + ' seconds for your answer. A small cross in ' +
-          'the middle shows that the next arrow is coming.</p>',
+        '<p>' + t('Each arrow waits up to %(seconds)s seconds for your answer. A small cross in ' +
+          'the middle shows that the next arrow is coming.', { seconds: seconds }) + '</p>',
         practiceTrials > 0
-          ? '<p>First you will try ' + (practiceTrials === 1 ? 'one <strong>practice arrow' :
-            practiceTrials + ' <strong>practice arrows') + '</strong>, with a note after ' +
-            (practiceTrials === 1 ? 'it. It does' : 'each one. They do') + ' not count.</p>'
+          ? '<p>' + (practiceTrials === 1
+            ? t('First you will try one <strong>practice arrow</strong>, with a note after ' +
+              'it. It does not count.')
+            : t('First you will try %(count)s <strong>practice arrows</strong>, with a note ' +
+              'after each one. They do not count.', { count: practiceTrials })) + '</p>'
           : '',
       ]),
     ]);
@@ -668,13 +697,14 @@ var jsPsychStopSignal = (function (jspsych) {
       schedule: practiceSchedule(settings.seed, practiceTrials),
     });
 
-    var ready = Kit.ready('Ready?', [
-      '<p>The real game starts now: ' + count + ' arrows. There are no notes after each ' +
-        'arrow from here on.</p>',
-      '<p>Remember: <kbd>F</kbd> or <kbd>\u2190</kbd> for left, <kbd>J</kbd> or ' +
-        '<kbd>\u2192</kbd> for right, as fast as you can; hold back when the stop sign ' +
-        'appears.</p>',
-    ]);
+    var ready = Kit.ready(t('Ready?'), [
+      '<p>' + t('The real game starts now: %(count)s arrows. There are no notes after each ' +
+        'arrow from here on.', { count: count }) + '</p>',
+      '<p>' + t('Remember: %(f)s or %(left)s for left, %(j)s or %(right)s for right, as fast as ' +
+        'you can; hold back when the stop sign appears.', {
+        f: '<kbd>F</kbd>', left: '<kbd>\u2190</kbd>', j: '<kbd>J</kbd>', right: '<kbd>\u2192</kbd>',
+      }) + '</p>',
+    ], t('Start the game'));
 
     var main = extend({
       practice: false,

@@ -405,6 +405,20 @@
     }
 
     /**
+     * Sends everything still buffered (retrying as needed) without completing the
+     * game, then forgets the stored buffer. For a game left midway that starts again
+     * as a new session: what its page had recorded is saved with it first. Resolves
+     * at once when nothing is buffered; rejects (after onError) if the server
+     * refuses the events.
+     */
+    async settle() {
+      if (this._buffer.length) {
+        await this._drain();
+      }
+      this._finish();
+    }
+
+    /**
      * Sends everything still buffered (retrying as needed), then tells the server
      * the game is over (POST completeUrl, 202), clears storage and resolves.
      * Rejects with an HttpError (also passed to onError) if the server refuses.

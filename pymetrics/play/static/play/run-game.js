@@ -8,9 +8,8 @@
  *
  * Games plug in through one registry:
  *   window.PymetricsGames[key] = function (config, client, context) { return timeline; }
- * where `context` = {jsPsych, showError, practiceBurstPoint}. A game's plugin.js may
- * register its own builder (it is loaded before this file); the balloons builder
- * lives here as the reference example.
+ * where `context` = {jsPsych, showError, formatDollars}; each game's plugin.js
+ * registers its builder (it is loaded before this file).
  */
 (function () {
   'use strict';
@@ -19,107 +18,10 @@
 
   var Kit = window.PymetricsKit;
   var escapeHtml = Kit.escapeHtml;
-  var seededInt = Kit.seededInt;
-  var page = Kit.page;
+  var t = Kit.t;
 
   function formatDollars(cents) {
     return '$' + (cents / 100).toFixed(2);
-  }
-
-  // --- balloons ----------------------------------------------------------------
-
-  if (!registry.balloons) {
-    registry.balloons = function buildBalloonsTimeline(config, client, context) {
-      var settings = config.config || {};
-      var accommodation = config.accommodations || {};
-      var burstPoints = settings.burst_points || [];
-      var balloons = burstPoints.length || settings.balloons || 30;
-      var cents = settings.cents_per_pump || 5;
-      var perPump = cents === 1 ? '1 cent' : cents + ' cents';
-      var maxPumps = settings.max_pumps || 128;
-      var practicePoint = settings.practice_burst_point ||
-        seededInt(settings.seed, 6, 16);
-
-      var instructions = {
-        type: jsPsychInstructions,
-        show_clickable_nav: true,
-        allow_backward: true,
-        allow_keys: true,
-        show_page_number: true,
-        page_label: 'Page',
-        button_label_previous: 'Back',
-        button_label_next: 'Next',
-        pages: [
-          page('Balloons', [
-            '<p>In this game you pump up balloons to earn money. There are ' + balloons +
-              ' balloons, one at a time.</p>',
-            '<p>There is no right or wrong way to play. We are interested in how you choose to ' +
-              'play, so just do what feels right to you.</p>',
-            '<p>There is no time limit. Most people take about five minutes.</p>',
-          ]),
-          page('How earning works', [
-            '<ul class="game-list">',
-            '<li>Each <strong>pump</strong> makes the balloon bigger and puts <strong>' + perPump +
-              '</strong> into that balloon\'s bank.</li>',
-            '<li>Press <strong>Collect $$$</strong> at any time to move the money in the balloon ' +
-              'to your <strong>total</strong>. Then the next balloon appears.</li>',
-            '<li>Each balloon bursts at some point: it could be on the first pump, or not until ' +
-              'it almost fills the screen. If it bursts, the money in that balloon is lost.</li>',
-            '<li>Money in your total is always safe.</li>',
-            '</ul>',
-          ]),
-          page('Controls', [
-            '<p>Use the big buttons with a mouse or your finger, or the keyboard:</p>',
-            '<dl class="game-keys">',
-            '<div><dt><kbd>Space</kbd></dt><dd>Pump the balloon</dd></div>',
-            '<div><dt><kbd>Enter</kbd></dt><dd>Collect the money</dd></div>',
-            '</dl>',
-            '<p>First you will try one <strong>practice balloon</strong>. It does not count.</p>',
-          ]),
-        ],
-      };
-
-      var practice = {
-        type: jsPsychBalloons,
-        practice: true,
-        burst_points: [Math.min(practicePoint, maxPumps)],
-        cents_per_pump: cents,
-        max_pumps: maxPumps,
-        accommodation: accommodation,
-      };
-
-      var ready = {
-        type: jsPsychHtmlButtonResponse,
-        stimulus: page('Ready?', [
-          '<p>The real game starts now: ' + balloons + ' balloons. From here on, the money ' +
-            'you collect counts.</p>',
-          '<p>Remember: <kbd>Space</kbd> pumps, <kbd>Enter</kbd> collects. Take your time.</p>',
-        ]),
-        choices: ['Start the game'],
-        button_html: function (choice) {
-          return '<button type="button" class="btn btn-primary btn-large" data-testid="game-ready">' +
-            escapeHtml(choice) + '</button>';
-        },
-      };
-
-      var main = {
-        type: jsPsychBalloons,
-        practice: false,
-        burst_points: burstPoints,
-        cents_per_pump: cents,
-        max_pumps: maxPumps,
-        accommodation: accommodation,
-        record: function (type, data, at) {
-          client.record(type, data, at);
-        },
-        on_start: function () {
-          // t = 0 at the first real balloon; visibility and focus are watched from here.
-          client.start();
-        },
-      };
-
-      return [instructions, practice, ready, main];
-    };
   }
 
   // --- page --------------------------------------------------------------------
@@ -132,12 +34,11 @@
     return JSON.parse(node.textContent);
   }
 
-  function boot() {
+  /** The page's status line and error box. */
+  function pageMessages() {
     var statusNode = document.querySelector('[data-testid="save-status"]');
     var errorNode = document.querySelector('[data-testid="game-error"]');
     var errorText = errorNode && errorNode.querySelector('[data-role="message"]');
-    var root = document.getElementById('game-root');
-    var config;
 
     function setStatus(text) {
       if (statusNode) {
@@ -158,10 +59,16 @@
       }
     }
 
+    return { setStatus: setStatus, showError: showError };
+  }
+
+  function boot() {
+    var messages = pageMessages();
+    var config;
     try {
       config = readConfig();
     } catch (err) {
-      showError('This game could not be loaded. Please go back to the lobby and try again.');
+      messages.showError(t('This game could not be loaded. Please go back to the lobby and try again.'));
       return;
     }
 
@@ -177,12 +84,94 @@
       }
     });
 
-    var builder = registry[config.game];
-    if (typeof builder !== 'function') {
-      showError('This game is not available in your browser yet. Please go back to the lobby.');
+    if (typeof registry[config.game] !== 'function') {
+      messages.showError(
+        t('This game is not available in your browser yet. Please go back to the lobby.'));
       return;
     }
 
+    if (!config.interrupted) {
+      play(config, messages);
+      return;
+    }
+    restartInterrupted(config, messages).then(function (fresh) {
+      if (fresh) {
+        play(fresh, messages);
+      }
+    });
+  }
+
+  /**
+   * A game left midway (page closed or reloaded, or the lobby visited) starts again
+   * from the beginning as a new session: first the events this browser still holds
+   * for the old one are saved with it, then the server supersedes it and answers
+   * with the new session. Resolves with the page config of the new session, or null
+   * after showing an error.
+   */
+  function restartInterrupted(config, messages) {
+    var previous = new PymetricsEventClient({
+      eventsUrl: config.events_url,
+      completeUrl: config.complete_url,
+      sessionToken: config.session_token,
+      gameSessionId: config.game_session_id,
+      startSeq: config.next_seq || 1,
+    });
+    return previous.settle().then(function () {
+      return fetch(config.restart_url, {
+        method: 'POST',
+        headers: {
+          Authorization: 'Bearer ' + config.session_token,
+          'Content-Type': 'application/json',
+        },
+        body: '{}',
+        credentials: 'omit',
+      });
+    }).then(function (response) {
+      if (!response.ok) {
+        throw new Error('restart answered ' + response.status);
+      }
+      return response.json();
+    }).then(function (session) {
+      if (window.history && typeof window.history.replaceState === 'function') {
+        // a reload from here opens the new session, not the superseded one
+        window.history.replaceState(null, '', window.location.pathname.replace(
+          /\/games\/\d+\/$/, '/games/' + session.game_session_id + '/'));
+      }
+      var notice = document.querySelector('[data-testid="game-restarted"]');
+      if (notice) {
+        notice.hidden = false;
+      }
+      return Object.assign({}, config, session, { interrupted: false });
+    }).catch(function () {
+      messages.showError(
+        t('This game could not be started again. Please go back to the lobby and try again.'));
+      return null;
+    });
+  }
+
+  /** What the game measured, then back to the lobby (the candidate's own pace). */
+  function showMeasured(root, config) {
+    root.innerHTML = '';
+    var button = Kit.el('a', {
+      class: 'btn btn-primary btn-large',
+      href: config.lobby_url,
+      'data-testid': 'game-done',
+    }, [t('Back to your games')]);
+    root.appendChild(Kit.el('section', {
+      class: 'game-done', 'data-testid': 'game-measured', 'aria-labelledby': 'game-done-title',
+    }, [
+      Kit.el('h2', { id: 'game-done-title' }, [t('Game complete')]),
+      Kit.el('p', { class: 'game-done__measured' }, [config.measured]),
+      Kit.el('p', {}, [t('There are no right or wrong ways to play: your results describe ' +
+        'how you played, not how well.')]),
+      Kit.el('p', { class: 'actions' }, [button]),
+    ]));
+    button.focus();
+  }
+
+  function play(config, messages) {
+    var root = document.getElementById('game-root');
+    var builder = registry[config.game];
     var stopped = false;
     var jsPsych = null;
     var client = new PymetricsEventClient({
@@ -197,8 +186,8 @@
         if (stopped) {
           return;
         }
-        setStatus(state === 'reconnecting'
-          ? 'Saving your progress… The connection dropped; keep playing, nothing is lost.'
+        messages.setStatus(state === 'reconnecting'
+          ? t('Saving your progress… The connection dropped; keep playing, nothing is lost.')
           : '');
       },
       onError: function (error) {
@@ -210,9 +199,9 @@
         if (detail && !/[.!?]$/.test(detail)) {
           detail += '.';
         }
-        showError('We could not save your answers. ' + (detail ? detail + ' ' : '') +
-          'Please go back to your games and try again, or contact the organisation that ' +
-          'invited you.');
+        messages.showError(t('We could not save your answers. %(detail)s Please go back to ' +
+          'your games and try again, or contact the organisation that invited you.',
+          { detail: detail }));
         if (jsPsych) {
           // Playing on would only make answers that cannot be saved.
           jsPsych.abortExperiment('');
@@ -227,12 +216,16 @@
           return;
         }
         root.innerHTML = '<div class="game-saving" data-testid="game-saving">' +
-          '<p class="game-saving__title">Saving your results…</p>' +
-          '<p>This takes a moment. Please keep this page open.</p></div>';
-        setStatus('');
+          '<p class="game-saving__title">' + escapeHtml(t('Saving your results…')) + '</p>' +
+          '<p>' + escapeHtml(t('This takes a moment. Please keep this page open.')) + '</p></div>';
+        messages.setStatus('');
         client.complete().then(
           function () {
-            window.location.assign(config.lobby_url);
+            if (config.measured) {
+              showMeasured(root, config);
+            } else {
+              window.location.assign(config.lobby_url);
+            }
           },
           function () {
             // onError has already shown what went wrong.
@@ -246,17 +239,18 @@
     try {
       timeline = builder(config, client, {
         jsPsych: jsPsych,
-        showError: showError,
+        showError: messages.showError,
         formatDollars: formatDollars,
       });
     } catch (err) {
-      showError('This game could not be started. Please go back to the lobby and try again.');
+      messages.showError(
+        t('This game could not be started. Please go back to the lobby and try again.'));
       if (typeof console !== 'undefined') {
         console.error(err);
       }
       return;
     }
-    setStatus('');
+    messages.setStatus('');
     jsPsych.run(timeline);
   }
 
