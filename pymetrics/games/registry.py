@@ -20,6 +20,11 @@ _GAME_MODULES: tuple[str, ...] = (
     "pymetrics.games.digits",
     "pymetrics.games.keypresses",
     "pymetrics.games.easy_or_hard",
+    "pymetrics.games.lengths",
+    "pymetrics.games.tower",
+    "pymetrics.games.faces",
+    "pymetrics.games.money_exchange_1",
+    "pymetrics.games.money_exchange_2",
 )
 
 

@@ -165,7 +165,7 @@ class FailedScoringJob(GameSession):
     failure in one place and can retry it after a fix.
     """
 
-    objects = FailedScoringManager()  # type: ignore[misc]
+    objects = FailedScoringManager()  # type: ignore[misc,assignment]
 
     class Meta:
         proxy = True

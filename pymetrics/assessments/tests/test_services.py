@@ -94,7 +94,8 @@ def test_assessment_create_stores_the_games_in_order_and_audits(organization, re
             "X",
             ["balloons", "tetris"],
             "unknown game 'tetris'; known games: "
-            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard",
+            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard, lengths, tower, "
+            "faces, money_exchange_1, money_exchange_2",
             {"games": ["unknown game 'tetris'"]},
             id="unknown-game",
         ),

@@ -20,6 +20,7 @@ def test_openapi_schema_validates_without_warnings_and_covers_the_contract(tmp_p
         "/api/v1/play/{invite_token}/start/",
         "/api/v1/play/game-sessions/{game_session_id}/events/",
         "/api/v1/play/game-sessions/{game_session_id}/complete/",
+        "/api/v1/play/game-sessions/{game_session_id}/restart/",
     }
     assert schema["components"]["securitySchemes"] == {
         "ApiKey": {

@@ -145,7 +145,8 @@ def test_simulate_with_the_same_seed_plays_the_same_bots(tmp_path):
         pytest.param(
             ["--candidates", "2", "--games", "balloons,chess"],
             "unknown game 'chess'; known games: "
-            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard",
+            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard, lengths, tower, "
+            "faces, money_exchange_1, money_exchange_2",
             id="unknown-game",
         ),
     ],

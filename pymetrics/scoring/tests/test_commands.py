@@ -259,7 +259,8 @@ def test_import_trials_refuses_an_unknown_game(tmp_path, db, capsys):
     assert exited.value.code == 1
     assert (
         capsys.readouterr().err == f"{path}: unknown game 'chess'; known games: "
-        "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard\n"
+        "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard, lengths, tower, "
+        "faces, money_exchange_1, money_exchange_2\n"
     )
     assert _row_counts() == (0, 0, 0, 0)
 
@@ -369,7 +370,8 @@ def test_export_uses_the_candidate_id_without_an_external_id(
         pytest.param(
             ["--game", "chess"],
             "unknown game 'chess'; known games: "
-            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard",
+            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard, lengths, tower, "
+            "faces, money_exchange_1, money_exchange_2",
             id="game",
         ),
     ],

@@ -247,13 +247,29 @@ def test_a_simulated_reference_is_shared_labelled_and_estimates_reliability(db) 
     assert (table.organization, table.is_simulated, table.population) == (None, True, "simulated")
     assert table.n_attempts == 40
     assert str(table) == "Reference v1 (simulated)"
-    # games that exist yield norms; the games not yet in the catalogue do not
+    # every game of the catalogue yields norms for its metrics
     assert "stop.ssrt_ms" in table.data["metrics"]
-    assert not any(key.startswith("tower.") for key in table.data["metrics"])
-    # 40 players, so split halves estimate the traits whose games all exist
-    assert table.reliabilities["risk_tolerance"]["source"] == "split_half"
-    assert 0 < table.reliabilities["risk_tolerance"]["r"] <= 0.99
-    assert table.reliabilities["fairness"] == {"r": 0.7, "source": "default", "n": 0}
+    assert sorted(key for key in table.data["metrics"] if key.startswith("tower.")) == [
+        "tower.excess_moves",
+        "tower.execution_time_ms",
+        "tower.perfect_solutions",
+        "tower.planning_time_ms",
+        "tower.solved_rate",
+    ]
+    # 40 players, so split halves estimate every trait's reliability (all games exist)
+    assert sorted(table.reliabilities) == [
+        "attention",
+        "decision_making",
+        "effort",
+        "emotion",
+        "fairness",
+        "focus",
+        "generosity",
+        "learning",
+        "risk_tolerance",
+    ]
+    assert {rel["source"] for rel in table.reliabilities.values()} == {"split_half"}
+    assert all(0 < rel["r"] <= 0.99 and rel["n"] == 40 for rel in table.reliabilities.values())
 
 
 def test_candidates_api_shows_traits_with_intervals_and_versions(

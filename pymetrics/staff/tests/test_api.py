@@ -74,7 +74,8 @@ def test_create_an_assessment(staff_client, organization, recruiter):
         pytest.param(
             {"name": "Chess club", "games": ["chess"]},
             "unknown game 'chess'; known games: "
-            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard",
+            "balloons, cards, stop, arrows, digits, keypresses, easy_or_hard, lengths, tower, "
+            "faces, money_exchange_1, money_exchange_2",
             {"games": ["unknown game 'chess'"]},
             id="unknown-game",
         ),
