@@ -3,10 +3,9 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.cache import cache_page
-from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from pymetrics.common.views import favicon
+from pymetrics.common.views import GameCatalog, favicon
 from pymetrics.ops import health
 from pymetrics.staff import views as staff_views
 
@@ -24,11 +23,8 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     # the game pages' translations (gettext/interpolate for PymetricsKit.t); cached, as
     # the catalogue only changes with a deployment
-    path(
-        "jsi18n/",
-        cache_page(3600)(JavaScriptCatalog.as_view(packages=["pymetrics.play"])),
-        name="javascript-catalog",
-    ),
+    path("jsi18n/", cache_page(3600)(GameCatalog.as_view()), name="javascript-catalog"),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 handler400 = "pymetrics.common.views.bad_request"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
+from django.views.i18n import JavaScriptCatalog
 
 from pymetrics.common.api import json_or_page
 
@@ -31,3 +33,15 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on their own; point them at the site's icon."""
     return HttpResponsePermanentRedirect(static("common/favicon.svg"))
+
+
+class GameCatalog(JavaScriptCatalog):
+    """Django's JavaScript catalogue, from the project's locale directories.
+
+    The game pages' strings live in the games' plugins and the play app's scripts;
+    ``makemessages -d djangojs`` collects them into ``LOCALE_PATHS``, which the stock
+    view (built for apps' own locale directories) does not read.
+    """
+
+    def get_paths(self, packages: list[Any]) -> list[str]:
+        return [str(path) for path in settings.LOCALE_PATHS]

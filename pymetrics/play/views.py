@@ -40,21 +40,28 @@ def _load(request: HttpRequest, invite_token: str) -> Attempt | HttpResponse:
     except DomainError:
         return _unavailable(
             request,
-            "Invitation not found",
-            "This invitation link is not valid. Please check that you copied the whole link "
-            "from your e-mail, or contact the organisation that invited you.",
+            gettext("Invitation not found"),
+            gettext(
+                "This invitation link is not valid. Please check that you copied the whole "
+                "link from your e-mail, or contact the organisation that invited you."
+            ),
             404,
         )
     if attempt.state == "withdrawn":
         return _unavailable(
-            request, "Invitation withdrawn", "This invitation is no longer active.", 410
+            request,
+            gettext("Invitation withdrawn"),
+            gettext("This invitation is no longer active."),
+            410,
         )
     if attempt_is_expired(attempt):
         return _unavailable(
             request,
-            "Invitation expired",
-            "This invitation has expired. Please contact the organisation that invited you "
-            "for a new link.",
+            gettext("Invitation expired"),
+            gettext(
+                "This invitation has expired. Please contact the organisation that invited "
+                "you for a new link."
+            ),
             410,
         )
     return attempt
@@ -67,8 +74,8 @@ def _games_overview(attempt: Attempt) -> list[dict[str, Any]]:
         games.append(
             {
                 "key": key,
-                "title": game.title,
-                "description": game.description,
+                "title": gettext(game.title),
+                "description": gettext(game.description) if game.description else "",
                 "estimated_minutes": game.estimated_minutes,
             }
         )
@@ -132,8 +139,8 @@ def lobby(request: HttpRequest, invite_token: str) -> HttpResponse:
         games.append(
             {
                 "key": game.key,
-                "title": game.title,
-                "description": game.description,
+                "title": gettext(game.title),
+                "description": gettext(game.description) if game.description else "",
                 "estimated_minutes": game.estimated_minutes,
                 "status": _STATE_FOR_LOBBY.get(game_session.state, "completed"),  # type: ignore[call-overload]
                 "play_url": reverse("play:game", args=[invite_token, game_session.pk]),
@@ -169,7 +176,10 @@ def game(request: HttpRequest, invite_token: str, game_session_id: int) -> HttpR
             # an interrupted run, started again since (an old tab or bookmark)
             return redirect("play:lobby", invite_token=invite_token)
         return _unavailable(
-            request, "Game not found", "This game is not part of your invitation.", 404
+            request,
+            gettext("Game not found"),
+            gettext("This game is not part of your invitation."),
+            404,
         )
     if game_session.state not in _STATE_FOR_LOBBY:
         return redirect("play:lobby", invite_token=invite_token)
@@ -185,7 +195,7 @@ def game(request: HttpRequest, invite_token: str, game_session_id: int) -> HttpR
         request,
         "play/game.html",
         {
-            "game_title": definition.title,
+            "game_title": gettext(definition.title),
             "game_key": definition.key,
             "plugin_script": f"games/{definition.key}/plugin.js",
             "plugin_stylesheet": f"games/{definition.key}/{definition.key}.css",
