@@ -32,7 +32,7 @@ run: install
 
 test: install lint
 	npm test --silent
-	$(TEST_ENV) $(BIN)/pytest
+	$(TEST_ENV) bin/test
 	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
 		echo "integration tier ran against $$DATABASE_URL and $$REDIS_URL (see tests/integration)"; \
 	else \
