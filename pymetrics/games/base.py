@@ -267,6 +267,30 @@ def reject_unknown_keys(data: Mapping[str, Any], allowed: Iterable[str]) -> None
         raise EventDataError(extra[0], "is not a field of this event")
 
 
+def first_event_per_trial(
+    events: pd.DataFrame, event_type: str, *, key: str = "trial"
+) -> tuple[pd.DataFrame, list[Any]]:
+    """Session and trial of the first ``event_type`` event of each trial, with its data.
+
+    ``key`` names the data field holding the trial number (``"round"`` in games
+    played in rounds). A repeated event of the same trial (a resent duplicate the
+    client made with a new seq) is ignored: the first one in seq order counts.
+    """
+    rows = events.loc[events["type"] == event_type, ["session", "seq", "data"]]
+    rows = rows.sort_values(["session", "seq"], kind="stable")
+    payloads = rows["data"].tolist()
+    keys = pd.DataFrame(
+        {
+            "session": rows["session"].to_numpy(),
+            "trial": np.array([payload[key] for payload in payloads], dtype="int64"),
+        }
+    )
+    first = ~keys.duplicated(["session", "trial"], keep="first").to_numpy()
+    return keys.loc[first].reset_index(drop=True), [
+        payload for payload, keep in zip(payloads, first, strict=True) if keep
+    ]
+
+
 def parse_int_column(
     values: pd.Series, column: str, *, minimum: int | None = None, maximum: int | None = None
 ) -> pd.Series:

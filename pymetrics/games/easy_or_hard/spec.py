@@ -44,6 +44,7 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    first_event_per_trial,
     parse_binary_column,
     reject_unknown_keys,
     require_bool,
@@ -264,22 +265,6 @@ def _empty_trials() -> pd.DataFrame:
     )
 
 
-def _first_per_trial(events: pd.DataFrame, event_type: str) -> tuple[pd.DataFrame, list[Any]]:
-    rows = events.loc[events["type"] == event_type, ["session", "seq", "data"]]
-    rows = rows.sort_values(["session", "seq"], kind="stable")
-    payloads = rows["data"].tolist()
-    keys = pd.DataFrame(
-        {
-            "session": rows["session"].to_numpy(),
-            "trial": np.array([payload["trial"] for payload in payloads], dtype="int64"),
-        }
-    )
-    first = ~keys.duplicated(["session", "trial"], keep="first").to_numpy()
-    return keys.loc[first].reset_index(drop=True), [
-        payload for payload, keep in zip(payloads, first, strict=True) if keep
-    ]
-
-
 def events_to_trials(events: pd.DataFrame) -> pd.DataFrame:
     """One trial row per ``trial_end`` event, with the response time of the trial's choice.
 
@@ -288,7 +273,7 @@ def events_to_trials(events: pd.DataFrame) -> pd.DataFrame:
     candidate saw, so it wins. A timed-out choice, or a trial without a ``choice``
     event, has no response time (NaN).
     """
-    ends, end_data = _first_per_trial(events, "trial_end")
+    ends, end_data = first_event_per_trial(events, "trial_end")
     if ends.empty:
         return _empty_trials()
     trials = ends.assign(
@@ -297,7 +282,7 @@ def events_to_trials(events: pd.DataFrame) -> pd.DataFrame:
         choice=np.array([d["choice"] for d in end_data], dtype="object"),
         completed=np.array([d["completed"] for d in end_data], dtype="int64"),
     )
-    choices, choice_data = _first_per_trial(events, "choice")
+    choices, choice_data = first_event_per_trial(events, "choice")
     timed_out = np.array([bool(d["timed_out"]) for d in choice_data], dtype=bool)
     rt = np.array([float(d["rt_ms"]) for d in choice_data], dtype="float64")
     choices = choices.assign(

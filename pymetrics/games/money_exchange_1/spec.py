@@ -71,6 +71,7 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    first_event_per_trial,
     reject_unknown_keys,
     require_choice,
     require_int,
@@ -299,23 +300,6 @@ def _empty_trials() -> pd.DataFrame:
     )
 
 
-def _first_per_round(events: pd.DataFrame, event_type: str) -> tuple[pd.DataFrame, list[Any]]:
-    """Session and round of the first ``event_type`` event of each round, with its data."""
-    rows = events.loc[events["type"] == event_type, ["session", "seq", "data"]]
-    rows = rows.sort_values(["session", "seq"], kind="stable")
-    payloads = rows["data"].tolist()
-    keys = pd.DataFrame(
-        {
-            "session": rows["session"].to_numpy(),
-            "trial": np.array([payload["round"] for payload in payloads], dtype="int64"),
-        }
-    )
-    first = ~keys.duplicated(["session", "trial"], keep="first").to_numpy()
-    return keys.loc[first].reset_index(drop=True), [
-        payload for payload, keep in zip(payloads, first, strict=True) if keep
-    ]
-
-
 def events_to_trials(events: pd.DataFrame) -> pd.DataFrame:
     """One trial row per round from its ``outcome``, timed by the round's ``decision``.
 
@@ -323,7 +307,7 @@ def events_to_trials(events: pd.DataFrame) -> pd.DataFrame:
     ``decision``) events for one round, the first (lowest ``seq``) is the one the
     candidate saw, so it wins. A round without a ``decision`` has no time (NaN).
     """
-    outcomes, outcome_data = _first_per_round(events, "outcome")
+    outcomes, outcome_data = first_event_per_trial(events, "outcome", key="round")
     if outcomes.empty:
         return _empty_trials()
     trials = outcomes.assign(
@@ -333,7 +317,7 @@ def events_to_trials(events: pd.DataFrame) -> pd.DataFrame:
             for column in ("endowment", "sent", "received", "returned")
         },
     )
-    decisions, decision_data = _first_per_round(events, "decision")
+    decisions, decision_data = first_event_per_trial(events, "decision", key="round")
     decisions = decisions.assign(
         rt_ms=np.array([float(d["rt_ms"]) for d in decision_data], dtype="float64")
     )

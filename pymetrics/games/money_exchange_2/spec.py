@@ -62,6 +62,7 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    first_event_per_trial,
     reject_unknown_keys,
     require_bool,
     require_choice,
@@ -316,22 +317,6 @@ def _empty_trials() -> pd.DataFrame:
     )
 
 
-def _first_per_trial(events: pd.DataFrame, event_type: str) -> tuple[pd.DataFrame, list[Any]]:
-    rows = events.loc[events["type"] == event_type, ["session", "seq", "data"]]
-    rows = rows.sort_values(["session", "seq"], kind="stable")
-    payloads = rows["data"].tolist()
-    keys = pd.DataFrame(
-        {
-            "session": rows["session"].to_numpy(),
-            "trial": np.array([payload["trial"] for payload in payloads], dtype="int64"),
-        }
-    )
-    first = ~keys.duplicated(["session", "trial"], keep="first").to_numpy()
-    return keys.loc[first].reset_index(drop=True), [
-        payload for payload, keep in zip(payloads, first, strict=True) if keep
-    ]
-
-
 def events_to_trials(events: pd.DataFrame) -> pd.DataFrame:
     """One trial row per ``outcome`` event, with the response time of its ``decision``.
 
@@ -340,7 +325,7 @@ def events_to_trials(events: pd.DataFrame) -> pd.DataFrame:
     ``seq``, is the one the candidate played, so it wins. A round without a
     ``decision`` event has no response time (NaN).
     """
-    ends, end_data = _first_per_trial(events, "outcome")
+    ends, end_data = first_event_per_trial(events, "outcome")
     if ends.empty:
         return _empty_trials()
     trials = ends.assign(
@@ -352,7 +337,7 @@ def events_to_trials(events: pd.DataFrame) -> pd.DataFrame:
             dtype="float64",
         ),
     )
-    decisions, decision_data = _first_per_trial(events, "decision")
+    decisions, decision_data = first_event_per_trial(events, "decision")
     decisions = decisions.assign(
         rt_ms=np.array([float(d["rt_ms"]) for d in decision_data], dtype="float64")
     )
