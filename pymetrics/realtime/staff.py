@@ -28,6 +28,7 @@ from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor, api_key_authenticate, audit_log_record
 from pymetrics.assessments.selectors import assessment_get, attempts_for_candidate, candidate_get
 from pymetrics.common import jsonio
+from pymetrics.common.db import read_snapshot
 from pymetrics.common.errors import DomainError
 from pymetrics.common.live import live_join, live_leave
 from pymetrics.realtime.heartbeat import heartbeat_sweeper
@@ -180,9 +181,9 @@ class DashboardConsumer(_StaffConsumer):
 
 def _candidate_traits(actor: Actor, candidate_id: int) -> dict[str, Any]:
     """The candidate's traits as the API shows them; the read is audited."""
-    candidate = candidate_get(organization=actor.organization, candidate_id=candidate_id)
-    attempts = list(attempts_for_candidate(candidate=candidate))
-    detail = candidate_detail(candidate, attempts)
+    with read_snapshot():
+        candidate = candidate_get(organization=actor.organization, candidate_id=candidate_id)
+        detail = candidate_detail(candidate, list(attempts_for_candidate(candidate=candidate)))
     audit_log_record(
         actor=actor, action="candidate.traits.read", object_type="candidate", object_id=candidate.pk
     )

@@ -26,6 +26,7 @@ from pymetrics.assessments.selectors import (
 )
 from pymetrics.assessments.services import assessment_create, candidate_invite
 from pymetrics.common.api import ErrorSerializer
+from pymetrics.common.db import read_snapshot
 from pymetrics.staff.presenters import candidate_detail
 
 
@@ -260,9 +261,10 @@ class CandidateDetailApi(APIView):
     )
     def get(self, request: Request, candidate_id: int) -> Response:
         actor = _actor(request)
-        candidate = candidate_get(organization=actor.organization, candidate_id=candidate_id)
-        attempts = list(attempts_for_candidate(candidate=candidate))
+        with read_snapshot():
+            candidate = candidate_get(organization=actor.organization, candidate_id=candidate_id)
+            detail = candidate_detail(candidate, list(attempts_for_candidate(candidate=candidate)))
         audit_log_record(
             actor=actor, action="candidate.read", object_type="candidate", object_id=candidate.pk
         )
-        return Response(candidate_detail(candidate, attempts))
+        return Response(detail)
