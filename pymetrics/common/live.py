@@ -2,7 +2,10 @@
 
 Publishing (:func:`live_publish`, synchronous: web requests and Celery tasks call
 it) encodes the message to JSON once and PUBLISHes it on the Redis channel
-``pymetrics:live:<group>``. In the embedded default (no ``REDIS_URL``) it hands the
+``pymetrics:live:<db>:<group>``, where ``<db>`` is the Redis database number of the
+URL: Redis pub/sub ignores database numbers, so two deployments (or test runs)
+sharing one Redis server on different databases would otherwise hear each other's
+notices. In the embedded default (no ``REDIS_URL``) it hands the
 text to this process's hubs instead.
 
 Receiving: each event loop of a socket server process has one hub. Sockets join
@@ -30,6 +33,7 @@ import weakref
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import redis
 import redis.asyncio
@@ -54,6 +58,14 @@ def _redis_url() -> str | None:
     return getattr(settings, "PYMETRICS_LIVE_REDIS_URL", None)
 
 
+@lru_cache(maxsize=8)
+def channel_prefix(url: str) -> str:
+    """``pymetrics:live:<db>:``: the channels of the Redis database ``url`` names."""
+    path = urlsplit(url).path.strip("/")
+    database = int(path) if path.isdigit() else 0
+    return f"{CHANNEL_PREFIX}{database}:"
+
+
 @lru_cache(maxsize=4)
 def _publisher(url: str) -> redis.Redis:
     """One client (and connection pool) per process; redis-py re-creates it after a fork."""
@@ -66,7 +78,7 @@ def live_publish(group: str, message: Mapping[str, Any]) -> bool:
     url = _redis_url()
     try:
         if url:
-            _publisher(url).publish(CHANNEL_PREFIX + group, text)
+            _publisher(url).publish(channel_prefix(url) + group, text)
         else:
             for hub in list(_hubs.values()):
                 hub.deliver_threadsafe(group, text)
@@ -82,7 +94,7 @@ def live_check(timeout_s: float = 2.0) -> None:
     if not url:
         return  # in-process delivery: nothing to reach
     client = _publisher(url)
-    channel = f"{CHANNEL_PREFIX}readyz.{uuid.uuid4().hex}"
+    channel = f"{channel_prefix(url)}readyz.{uuid.uuid4().hex}"
     pubsub = client.pubsub()
     try:
         pubsub.subscribe(channel)
@@ -133,6 +145,7 @@ class _Hub:
         self.loop = loop
         self.groups: dict[str, set[LiveMember]] = {}
         self._url = url
+        self._prefix = channel_prefix(url) if url else CHANNEL_PREFIX
         self._redis: redis.asyncio.Redis | None = None
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
@@ -144,7 +157,7 @@ class _Hub:
         if len(members) == 1 and self._url:
             async with self._lock:
                 await self._ensure_reader()
-                await self._pubsub.subscribe(CHANNEL_PREFIX + group)
+                await self._pubsub.subscribe(self._prefix + group)
 
     async def leave(self, group: str, member: LiveMember) -> None:
         members = self.groups.get(group)
@@ -157,7 +170,7 @@ class _Hub:
         if self._pubsub is not None:
             async with self._lock:
                 with contextlib.suppress(Exception):  # the reader re-syncs on reconnect
-                    await self._pubsub.unsubscribe(CHANNEL_PREFIX + group)
+                    await self._pubsub.unsubscribe(self._prefix + group)
 
     def deliver_threadsafe(self, group: str, text: str) -> None:
         """Schedule delivery from any thread (the embedded default's publishers)."""
@@ -211,7 +224,7 @@ class _Hub:
                 continue
             channel = message["channel"]
             group = (channel.decode() if isinstance(channel, bytes) else channel)[
-                len(CHANNEL_PREFIX) :
+                len(self._prefix) :
             ]
             data = message["data"]
             await self.deliver(group, data.decode() if isinstance(data, bytes) else data)
@@ -224,7 +237,7 @@ class _Hub:
                 await old.aclose()
             assert self._redis is not None
             self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            channels = [CHANNEL_PREFIX + group for group in self.groups]
+            channels = [self._prefix + group for group in self.groups]
             if channels:
                 with contextlib.suppress(Exception):  # retried after the next failure
                     await self._pubsub.subscribe(*channels)

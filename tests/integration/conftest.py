@@ -27,7 +27,9 @@ from pymetrics.ops.serving import socket_server_command
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
+#: Logs and screenshots of this run; bin/test gives each tier running beside
+#: another its own folder.
+ARTIFACTS = ROOT / os.environ.get("PYMETRICS_TEST_ARTIFACTS", "test-artifacts")
 
 
 def _configured() -> bool:
@@ -99,7 +101,7 @@ def _wait_for_worker(env: dict[str, str], process: subprocess.Popen[bytes], log:
 @pytest.fixture(scope="session")
 def services(django_db_setup: None, django_db_blocker: object) -> Iterator[Services]:
     """The socket server and a Celery worker on the test database, for the whole session."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "DATABASE_URL": _test_database_url(),
