@@ -21,6 +21,7 @@ a ``trial`` column (1-based order within the session) and the game's own columns
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -138,6 +139,28 @@ class Extractor(Protocol):
 
 
 @dataclass(frozen=True)
+class SubscoreTarget:
+    """A latent parameter measured by a few of a game's trials, and how to recover it.
+
+    A subscale of a handful of trials (six faces of one expression) is recovered by
+    its augmented subscore (``pymetrics.psychometrics.subscores``): the best linear
+    predictor of its true value from the subscale's proportion correct and the whole
+    game's, with weights from the group's own covariances.
+    """
+
+    #: proportion correct over the subscale's trials (a metric)
+    subscore: str
+    #: proportion correct over all the trials (a metric)
+    total: str
+    #: ``items(config) -> (subscale trials, all trials)`` of a session's schedule
+    items: Callable[[Mapping[str, Any]], tuple[int, int]]
+
+    @property
+    def label(self) -> str:
+        return f"{self.subscore} augmented by {self.total}"
+
+
+@dataclass(frozen=True)
 class Game:
     """A game as the registry exposes it: its spec, extractor and bot together."""
 
@@ -168,6 +191,18 @@ class Game:
     #: shown when the game ends: what it measured, in neutral words (no better or
     #: worse, ``N_``-marked)
     measured: str = ""
+    #: latent parameter name -> subscale that recovers it (see :class:`SubscoreTarget`)
+    subscore_targets: Mapping[str, SubscoreTarget] = field(default_factory=dict)
+    #: ``latent_parameters(latent) -> {name: value}``: parameters derived from the
+    #: latent dataclass's fields (a subscale's own sensitivity, say), added to them
+    latent_parameters: Callable[[Any], Mapping[str, float]] | None = None
+
+    def latent_values(self, latent: Any) -> dict[str, float]:
+        """Every parameter of a bot: its dataclass fields and the derived ones."""
+        values = {name: float(value) for name, value in dataclasses.asdict(latent).items()}
+        if self.latent_parameters is not None:
+            values.update(self.latent_parameters(latent))
+        return values
 
     def validate_event(self, event_type: str, data: Mapping[str, Any]) -> None:
         """Raise EventDataError unless ``data`` is valid for ``event_type``.

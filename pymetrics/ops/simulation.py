@@ -29,6 +29,7 @@ from pymetrics.events.services import events_store_trusted
 from pymetrics.games.registry import get_game
 from pymetrics.play.services import play_complete_game_session
 from pymetrics.psychometrics import NormTableData, TraitMap, infer_traits
+from pymetrics.psychometrics.subscores import augmented_subscores
 from pymetrics.scoring.models import MetricSet, NormTable, TraitScore
 
 
@@ -83,7 +84,7 @@ def simulate_candidates(
             events = game.play(latent, rng, game_session.config)
             events_store_trusted(game_session_id=game_session.pk, events=events)
             play_complete_game_session(game_session_id=game_session.pk, attempt_id=attempt.pk)
-            latents[game.key] = {k: float(v) for k, v in dataclasses.asdict(latent).items()}
+            latents[game.key] = game.latent_values(latent)
             bots[game.key] = latent
         simulated.append(
             SimulatedCandidate(
@@ -110,16 +111,31 @@ def recovery_measure(measure: str) -> tuple[str, float]:
     return measure, 1.0
 
 
+def _spearman(pairs: Sequence[tuple[float, float]]) -> float | None:
+    if len(pairs) < 3:
+        return None
+    x, y = np.asarray(pairs, dtype=float).T
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None
+    return float(spearmanr(x, y).statistic)
+
+
 def parameter_recovery(
     simulated: Sequence[SimulatedCandidate], games: Sequence[str]
 ) -> list[Recovery]:
-    """Spearman correlation between each latent parameter and the metric meant to measure it."""
+    """Spearman correlation between each latent parameter and the measure meant to recover it.
+
+    A measure is a metric, or for a parameter of a few trials (a game's subscore
+    targets) the augmented subscore computed across the simulated group.
+    """
     candidate_ids = [c.candidate_id for c in simulated]
     stored: dict[tuple[int, str], dict[str, Any]] = {}
-    for candidate_id, game, values in MetricSet.objects.filter(
+    configs: dict[tuple[int, str], dict[str, Any]] = {}
+    for candidate_id, game, values, config in MetricSet.objects.filter(
         game_session__attempt__candidate_id__in=candidate_ids
-    ).values_list("game_session__attempt__candidate_id", "game", "values"):
+    ).values_list("game_session__attempt__candidate_id", "game", "values", "game_session__config"):
         stored[(candidate_id, game)] = values
+        configs[(candidate_id, game)] = config
     results = []
     for key in games:
         definition = get_game(key)
@@ -130,14 +146,31 @@ def parameter_recovery(
                 for c in simulated
                 if key in c.latents and metric in stored.get((c.candidate_id, key), {})
             ]
-            rho: float | None = None
-            if len(pairs) >= 3:
-                x, y = np.asarray(pairs, dtype=float).T
-                if np.ptp(x) > 0 and np.ptp(y) > 0:
-                    rho = float(spearmanr(x, y).statistic)
             results.append(
-                Recovery(game=key, latent=latent_name, measure=measure, spearman=rho, n=len(pairs))
+                Recovery(key, latent_name, measure, spearman=_spearman(pairs), n=len(pairs))
             )
+        for latent_name, target in definition.subscore_targets.items():
+            rows = [
+                (
+                    c.latents[key][latent_name],
+                    stored[(c.candidate_id, key)][target.subscore],
+                    stored[(c.candidate_id, key)][target.total],
+                    *target.items(configs[(c.candidate_id, key)]),
+                )
+                for c in simulated
+                if key in c.latents
+                and {target.subscore, target.total} <= set(stored.get((c.candidate_id, key), {}))
+            ]
+            rho: float | None = None
+            if len(rows) >= 3:
+                truth, sub, total, sub_items, total_items = np.asarray(rows, dtype=float).T
+                try:
+                    estimate = augmented_subscores(sub, total, sub_items, total_items).values
+                except ValueError:  # too little spread in a tiny group: nothing to report
+                    estimate = None
+                if estimate is not None:
+                    rho = _spearman(list(zip(truth, estimate, strict=True)))
+            results.append(Recovery(key, latent_name, target.label, spearman=rho, n=len(rows)))
     return results
 
 

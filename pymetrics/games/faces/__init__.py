@@ -19,6 +19,8 @@ GAME: Game = Game(
     play=bot.play,
     sample_latent=bot.sample_latent,
     recovery_targets=bot.RECOVERY_TARGETS,
+    subscore_targets=bot.SUBSCORE_TARGETS,
+    latent_parameters=bot.latent_parameters,
     make_config=spec.make_config,
     description=N_(
         "Faces appear one at a time, some showing a feeling clearly and some only "

@@ -199,3 +199,31 @@ def test_recovery_measure_reads_the_expected_direction() -> None:
 
     assert recovery_measure("adjusted_pumps") == ("adjusted_pumps", 1.0)
     assert recovery_measure("-hard_choice_rate") == ("hard_choice_rate", -1.0)
+
+
+def test_simulate_recovers_each_expressions_sensitivity_through_augmented_subscores(tmp_path):
+    """Faces' per-expression sensitivities are recovered across the simulated group.
+
+    Each row's measure is the expression's accuracy augmented by the overall accuracy
+    (pymetrics.psychometrics.subscores), computed over the 60 candidates played here.
+    """
+    report_path = tmp_path / "recovery.json"
+    call_command(
+        "simulate",
+        *("--candidates", "60", "--games", "faces", "--seed", "5"),
+        *("--report", str(report_path), "--norm-players", "40"),
+    )
+
+    report = json.loads(report_path.read_text())
+    rows = {
+        row["latent"]: row
+        for row in report["recovery"]
+        if row["game"] == "faces" and not row["measure"].startswith("trait:")
+    }
+    emotions = ["happy", "sad", "angry", "fearful", "surprised", "disgusted", "neutral"]
+    assert list(rows) == ["sensitivity", "rt_median_ms", *(f"sensitivity_{e}" for e in emotions)]
+    for emotion in emotions:
+        row = rows[f"sensitivity_{emotion}"]
+        assert row["measure"] == f"accuracy_{emotion} augmented by accuracy"
+        assert row["n"] == 60
+        assert 0.7 <= row["spearman"] <= 1.0, row

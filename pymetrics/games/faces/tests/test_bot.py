@@ -25,6 +25,7 @@ from pymetrics.games.faces.bot import (
     sample_latent,
 )
 from pymetrics.games.faces.spec import EMOTIONS, make_config
+from pymetrics.psychometrics.subscores import augmented_subscores
 
 LATENTS = [
     pytest.param(Latent(sensitivity=1.5), id="typical"),
@@ -185,25 +186,44 @@ def test_metrics_recover_sensitivity_and_answer_speed(
     assert not any(result.flags.values())
 
 
-def test_per_expression_sensitivity_is_tracked_but_below_the_recovery_bar(
+def test_each_expressions_sensitivity_is_recovered_by_its_augmented_subscore(
     population: tuple[list[Latent], pd.DataFrame, Any],
 ) -> None:
-    """Six faces per expression: what each expression's own sensitivity s_e reaches.
+    """Six faces per expression: s_e is recovered through the augmented subscore.
 
-    The unbiased hit rate follows s_e more closely than the expression's accuracy (it
-    also counts how freely the label was used, which the player's other sensitivities
-    shape), about 0.7-0.8 at this seed, but 0.66-0.81 across seeds: not reliably 0.7,
-    so these are not declared recovery targets. Bounded here so a model or metric
-    change that loses them shows up.
+    ``accuracy_<e>`` alone follows s_e at rho 0.63-0.77 at this seed; augmented by
+    ``accuracy`` (Haberman 2008) it reaches 0.82-0.86 (0.79-0.88 over seven seeds).
+    The expression's own share (``relative_e``) is what the subscale adds beyond
+    the total: its residual follows ``relative_e`` only at about 0.35-0.47, and the
+    subscale alone predicts its true score less well than the total does for most
+    expressions (PRMSE), which docs/science.md reports.
     """
     latents, metrics, _ = population
+    config = make_config(10_000)
 
+    assert set(GAME.subscore_targets) == {f"sensitivity_{emotion}" for emotion in EMOTIONS}
     for emotion in EMOTIONS:
-        truth = [latent.emotion_sensitivity(emotion) for latent in latents]
+        target = GAME.subscore_targets[f"sensitivity_{emotion}"]
+        assert (target.subscore, target.total) == (f"accuracy_{emotion}", "accuracy")
+        assert target.items(config) == (6, 42)
+        truth = [GAME.latent_values(latent)[f"sensitivity_{emotion}"] for latent in latents]
+        assert truth == [latent.emotion_sensitivity(emotion) for latent in latents]
+        augmented = augmented_subscores(
+            metrics[target.subscore], metrics[target.total], *target.items(config)
+        )
+        by_augmented = spearmanr(truth, augmented.values).statistic
         by_accuracy = spearmanr(truth, metrics[f"accuracy_{emotion}"]).statistic
-        by_unbiased = spearmanr(truth, metrics[f"unbiased_hit_rate_{emotion}"]).statistic
-        assert by_accuracy >= 0.55, (emotion, by_accuracy)
-        assert by_unbiased >= 0.65, (emotion, by_unbiased)
+        assert by_augmented >= 0.8, (emotion, by_augmented)
+        assert by_augmented > by_accuracy, (emotion, by_augmented, by_accuracy)
+        assert augmented.prmse_augmented >= max(augmented.prmse_subscore, augmented.prmse_total)
+
+
+def test_the_short_schedule_counts_two_faces_per_expression() -> None:
+    config = make_config(4, short=True)
+
+    items = {name: target.items(config) for name, target in GAME.subscore_targets.items()}
+
+    assert set(items.values()) == {(2, 14)}
 
 
 latents = st.builds(
