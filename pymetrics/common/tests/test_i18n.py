@@ -43,12 +43,22 @@ def test_the_committed_catalogues_hold_every_marked_string(
     tmp_path, settings, monkeypatch, domain, extra
 ):
     # given the committed English catalogue, collected again from the code now
-    committed = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / f"{domain}.po"
+    base = Path(settings.BASE_DIR)
+    committed = base / "locale" / "en" / "LC_MESSAGES" / f"{domain}.po"
     fresh_root = tmp_path / "locale"
-    shutil.copytree(Path(settings.BASE_DIR) / "locale", fresh_root)
+    shutil.copytree(base / "locale", fresh_root)
     settings.LOCALE_PATHS = [fresh_root]
-    monkeypatch.chdir(settings.BASE_DIR)
-    call_command("makemessages", "-l", "en", "-d", domain, *IGNORE, *extra, verbosity=0)
+    # makemessages writes into a ./locale it finds: scan a tree of links to the
+    # sources that has none, so the committed catalogue is never touched
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for entry in base.iterdir():
+        if entry.name != "locale" and not entry.name.startswith("."):
+            (sources / entry.name).symlink_to(entry)
+    monkeypatch.chdir(sources)
+    call_command(
+        "makemessages", "-l", "en", "-d", domain, *IGNORE, *extra, symlinks=True, verbosity=0
+    )
 
     # then the committed one holds exactly the strings the code marks (make messages)
     fresh = _msgids(fresh_root / "en" / "LC_MESSAGES" / f"{domain}.po")
