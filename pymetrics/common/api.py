@@ -92,15 +92,20 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def json_or_page(request: HttpRequest, status_code: int, code: str, message: str) -> Any:
-    """Django error handlers: JSON for API clients, a plain page for people."""
+    """Django error handlers: JSON for API clients, a plain page for people.
+
+    ``message`` is English (``gettext_noop``-marked by the callers): API clients get
+    it as it is, people get it translated.
+    """
     if _wants_json(request):
         return JsonResponse(error_body(code, message), status=status_code)
     from django.shortcuts import render
+    from django.utils.translation import gettext
 
     return render(
         request,
         "common/error.html",
-        {"status": status_code, "message": message},
+        {"status": status_code, "message": gettext(message)},
         status=status_code,
     )
 

@@ -7,26 +7,34 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
+from django.utils.translation import gettext_noop
 from django.views.i18n import JavaScriptCatalog
 
 from pymetrics.common.api import json_or_page
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return json_or_page(request, 400, "bad_request", "The request could not be understood.")
+    return json_or_page(
+        request, 400, "bad_request", gettext_noop("The request could not be understood.")
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return json_or_page(request, 403, "permission_denied", "You may not open this page.")
+    return json_or_page(
+        request, 403, "permission_denied", gettext_noop("You may not open this page.")
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return json_or_page(request, 404, "not_found", "Nothing is here.")
+    return json_or_page(request, 404, "not_found", gettext_noop("Nothing is here."))
 
 
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     return json_or_page(
-        request, 500, "server_error", "Something went wrong on our side; it has been logged."
+        request,
+        500,
+        "server_error",
+        gettext_noop("Something went wrong on our side; it has been logged."),
     )
 
 

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor, audit_log_record
@@ -79,7 +80,9 @@ def assessment_create_view(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error("name", error.message)
         else:
-            messages.success(request, f"Assessment “{assessment.name}” created.")
+            messages.success(
+                request, _("Assessment “%(name)s” created.") % {"name": assessment.name}
+            )
             return redirect("staff:assessment-detail", assessment_id=assessment.pk)
     return render(
         request, "staff/assessment_form.html", {"organization": actor.organization, "form": form}
@@ -95,8 +98,8 @@ def _candidate_rows(attempts: list[Any], games: list[str], shown: str) -> list[d
         progress = [
             {
                 "game": key,
-                "title": get_game(key).title,
-                "state": sessions[key].get_state_display() if key in sessions else "Not started",
+                "title": _(get_game(key).title),
+                "state": sessions[key].get_state_display() if key in sessions else _("Not started"),
                 "state_code": sessions[key].state if key in sessions else "pending",
             }
             for key in games
@@ -144,13 +147,13 @@ def _trait_rows(attempts: list[Any], norm_table: NormTable | None) -> list[dict[
                 {
                     "value": score.percentile if score and score.scored else None,
                     "title": (
-                        f"90% interval: percentile {score.percentile_low:.0f}"
-                        f" to {score.percentile_high:.0f}"
+                        _("90%% interval: percentile %(low).0f to %(high).0f")
+                        % {"low": score.percentile_low, "high": score.percentile_high}
                         if score
                         and score.scored
                         and score.percentile_low is not None
                         and score.percentile_high is not None
-                        else (score.reason if score else "no trait scores yet")
+                        else (score.reason if score else _("no trait scores yet"))
                     ),
                 }
             )
