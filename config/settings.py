@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "pymetrics.events",
     "pymetrics.scoring",
     "pymetrics.play",
+    "pymetrics.analytics",
     "pymetrics.staff",
     "pymetrics.ops",
 ]
@@ -111,6 +112,9 @@ STATICFILES_DIRS = [
         _NODE_MODULES / "@jspsych" / "plugin-html-button-response" / "dist",
     ),
     ("vendor/chartjs", _NODE_MODULES / "chart.js" / "dist"),
+    ("vendor/chartjs-plugin-zoom", _NODE_MODULES / "chartjs-plugin-zoom" / "dist"),
+    ("vendor/chartjs-chart-matrix", _NODE_MODULES / "chartjs-chart-matrix" / "dist"),
+    ("vendor/hammerjs", _NODE_MODULES / "hammerjs"),
     *(
         (f"games/{folder.name}", folder / "static")
         for folder in sorted((BASE_DIR / "pymetrics" / "games").iterdir())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,12 @@ from pymetrics.assessments.models import (
     GameSessionState,
 )
 from pymetrics.common.errors import Conflict, Gone, ValidationFailed
+from pymetrics.common.versions import (
+    assessment_scope,
+    bump,
+    candidate_scope,
+    organization_scope,
+)
 from pymetrics.games.registry import UnknownGameError, get_game
 
 ACCOMMODATION_KEYS = ("extended_time", "reduced_motion", "colour_safe")
@@ -38,6 +45,29 @@ _FINISHED_SESSION_STATES = (
     GameSessionState.FAILED,
     GameSessionState.SUPERSEDED,
 )
+
+
+def attempts_invalidate_cached_reads(attempt_ids: Iterable[int]) -> None:
+    """Invalidate the cached reads of these attempts' candidates, assessments, organisations."""
+    rows = Attempt.objects.filter(pk__in=list(attempt_ids)).values_list(
+        "candidate_id", "assessment_id", "assessment__organization_id"
+    )
+    scopes: set[str] = set()
+    for candidate_id, assessment_id, organization_id in rows:
+        scopes |= {
+            candidate_scope(candidate_id),
+            assessment_scope(assessment_id),
+            organization_scope(organization_id),
+        }
+    bump(*sorted(scopes))
+
+
+def game_sessions_invalidate_cached_reads(game_session_ids: Iterable[int]) -> None:
+    attempts_invalidate_cached_reads(
+        GameSession.objects.filter(pk__in=list(game_session_ids)).values_list(
+            "attempt_id", flat=True
+        )
+    )
 
 
 def hash_invite_token(token: str) -> str:
@@ -124,6 +154,7 @@ def assessment_create(
                 object_id=assessment.pk,
                 details={"name": name, "games": keys},
             )
+            bump(organization_scope(organization.pk))
     except IntegrityError:
         raise Conflict(
             f"an assessment named {name!r} already exists", details={"name": ["already exists"]}
@@ -145,6 +176,7 @@ def assessment_get_or_create(
     if missing:
         assessment.games = [*assessment.games, *missing]
         assessment.save(update_fields=["games"])
+        bump(organization_scope(organization.pk), assessment_scope(assessment.pk))
     return assessment
 
 
@@ -203,6 +235,11 @@ def candidate_invite(
             object_id=candidate.pk,
             details={"assessment": assessment.pk, "attempt": attempt.pk},
         )
+        bump(
+            organization_scope(assessment.organization_id),
+            assessment_scope(assessment.pk),
+            candidate_scope(candidate.pk),
+        )
     return Invitation(candidate=candidate, attempt=attempt, invite_token=token)
 
 
@@ -227,6 +264,7 @@ def attempt_consent(*, attempt: Attempt, accommodations: dict[str, bool]) -> Att
         )
         attempt.accommodations = {key: bool(accommodations.get(key)) for key in ACCOMMODATION_KEYS}
         attempt.save(update_fields=["accommodations"])
+        bump(candidate_scope(attempt.candidate_id))
     return attempt
 
 
@@ -282,6 +320,11 @@ def attempt_start(
         Candidate.objects.filter(pk=locked.candidate_id, consent_at__isnull=True).update(
             consent_at=timezone.now()
         )
+        bump(
+            organization_scope(locked.assessment.organization_id),
+            assessment_scope(locked.assessment_id),
+            candidate_scope(locked.candidate_id),
+        )
     return locked
 
 
@@ -308,6 +351,7 @@ def game_session_mark_completed(*, game_session_id: int) -> GameSession:
             Attempt.objects.filter(
                 pk=game_session.attempt_id, state__in=(AttemptState.INVITED, AttemptState.STARTED)
             ).update(state=AttemptState.COMPLETED, completed_at=now)
+        attempts_invalidate_cached_reads([game_session.attempt_id])
     return game_session
 
 
@@ -338,6 +382,7 @@ def game_session_restart(*, game_session_id: int) -> GameSession:
         game_session.state = GameSessionState.SUPERSEDED
         game_session.completed_at = timezone.now()
         game_session.save(update_fields=["state", "completed_at"])
+        attempts_invalidate_cached_reads([game_session.attempt_id])
         seed = _new_seed()
         return GameSession.objects.create(
             attempt=game_session.attempt,
@@ -353,12 +398,14 @@ def game_session_mark_scored(*, game_session_ids: list[int]) -> None:
     GameSession.objects.filter(pk__in=game_session_ids).update(
         state=GameSessionState.SCORED, scoring_error=""
     )
+    game_sessions_invalidate_cached_reads(game_session_ids)
 
 
 def game_session_mark_failed(*, game_session_id: int, error: str) -> None:
     GameSession.objects.filter(pk=game_session_id).update(
         state=GameSessionState.FAILED, scoring_error=error[:2000]
     )
+    game_sessions_invalidate_cached_reads([game_session_id])
 
 
 def attempts_expire_stale(*, now: datetime | None = None) -> int:
@@ -367,9 +414,14 @@ def attempts_expire_stale(*, now: datetime | None = None) -> int:
     Expiry is also checked whenever a link is used, so this only keeps states (and
     the staff pages' counts) honest; running it twice changes nothing more.
     """
-    return Attempt.objects.filter(
-        state=AttemptState.INVITED, invite_expires_at__lt=now or timezone.now()
-    ).update(state=AttemptState.EXPIRED)
+    with transaction.atomic():
+        stale = Attempt.objects.select_for_update().filter(
+            state=AttemptState.INVITED, invite_expires_at__lt=now or timezone.now()
+        )
+        expired = list(stale.values_list("pk", flat=True))
+        Attempt.objects.filter(pk__in=expired).update(state=AttemptState.EXPIRED)
+        attempts_invalidate_cached_reads(expired)
+    return len(expired)
 
 
 def game_session_record_client(*, game_session: GameSession, client_info: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -27,10 +28,11 @@ from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from pymetrics.assessments.models import GameSession, GameSessionState
+from pymetrics.assessments.models import Attempt, GameSession, GameSessionState
 from pymetrics.common import jsonio
 from pymetrics.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from pymetrics.common.telemetry import EVENT_BATCHES, EVENTS_INGESTED, INGEST_SECONDS
+from pymetrics.common.versions import bump, candidate_scope
 from pymetrics.events.activity import activity_record
 from pymetrics.events.models import Event
 from pymetrics.games.base import EventDataError, Game
@@ -157,7 +159,22 @@ def events_ingest(*, game_session_id: int, attempt_id: int, events: Any) -> Inge
         EVENT_BATCHES.labels(outcome=outcome).inc()
         INGEST_SECONDS.observe(time.perf_counter() - started)
     activity_record(attempt_id=attempt_id, events=result.accepted)
+    if result.accepted:
+        _bump_candidate_of(attempt_id)
     return result
+
+
+@lru_cache(maxsize=65536)
+def _candidate_of(attempt_id: int) -> int | None:
+    """An attempt's candidate never changes: remember it in the process."""
+    return Attempt.objects.filter(pk=attempt_id).values_list("candidate_id", flat=True).first()
+
+
+def _bump_candidate_of(attempt_id: int) -> None:
+    """New events change the candidate's event counts: their cached reads are stale."""
+    candidate_id = _candidate_of(attempt_id)
+    if candidate_id is not None:
+        bump(candidate_scope(candidate_id))
 
 
 def _ingest(*, game_session_id: int, attempt_id: int, events: Any) -> IngestResult:

@@ -25,9 +25,14 @@ from django.utils import timezone
 from pymetrics.accounts.models import Organization
 from pymetrics.accounts.services import Actor, audit_log_record
 from pymetrics.assessments.models import Assessment, Attempt, GameSession, GameSessionState
-from pymetrics.assessments.services import game_session_mark_failed, game_session_mark_scored
+from pymetrics.assessments.services import (
+    attempts_invalidate_cached_reads,
+    game_session_mark_failed,
+    game_session_mark_scored,
+)
 from pymetrics.common.errors import Conflict, ValidationFailed
 from pymetrics.common.live import live_publish
+from pymetrics.common.versions import NORMS_SCOPE, bump, organization_scope
 from pymetrics.events.selectors import events_frame, session_timing_stats
 from pymetrics.games.base import COMMON_EVENT_TYPES, ExtractionResult, Game
 from pymetrics.games.quality import merge_flags, session_quality_flags
@@ -373,6 +378,8 @@ def norm_table_build(
             object_id=table.pk,
             details={"name": name, "version": version, "population": population},
         )
+        # a shared reference (no organisation) may apply to every organisation
+        bump(NORMS_SCOPE if organization is None else organization_scope(organization.pk))
     return table
 
 
@@ -429,6 +436,7 @@ def _store_trait_scores(
             attempt_id__in=attempt_ids, norm_table=table, trait_map_id=table.trait_map_id
         ).delete()
         _insert_trait_scores(table, rows, now)
+        attempts_invalidate_cached_reads(attempt_ids)
 
 
 _TRAIT_NUMBER_COLUMNS = (

@@ -575,7 +575,9 @@ def test_complete_scores_the_game_and_completes_the_attempt(
     # then the answer is 202 and scoring was queued once, after commit
     assert response.status_code == 202
     assert response.json() == {"game_session_id": play.game_session_id, "status": "completed"}
-    assert len(callbacks) == 1
+    # (the other callbacks bump the versions of cached reads)
+    queued = [c for c in callbacks if not c.__qualname__.startswith("bump.")]
+    assert len(queued) == 1
     # and the metrics are the ones worked out by hand (pymetrics/conftest.py, HAND_PLAN)
     metric_set = MetricSet.objects.get(game_session_id=play.game_session_id)
     assert metric_set.game == "balloons"
