@@ -8,6 +8,7 @@ pointed at the test database that pytest-django creates.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
@@ -307,3 +308,97 @@ def open_game(
     return CandidateRun(
         page=page, game_key=game_key, attempt_id=invitation.attempt.pk, console_errors=errors
     )
+
+
+@dataclass
+class SeededDemo:
+    """The demo organisation seeded through the real pipeline, with a known staff login."""
+
+    organization: Any
+    assessment: Any
+    email: str
+    password: str
+
+
+def seed_demo(*, candidates: int = 12, norm_players: int = 40, seed: int = 2024) -> SeededDemo:
+    """Run ``seed_demo`` (bots played through ingestion, the worker and the norms).
+
+    The owner's password is set to a known one for the browser to log in with.
+    """
+    from django.core.management import call_command
+
+    from pymetrics.accounts.models import Organization, User
+    from pymetrics.ops.management.commands.seed_demo import DEMO_ASSESSMENT, DEMO_EMAIL
+
+    call_command(
+        "seed_demo",
+        "--candidates",
+        str(candidates),
+        "--norm-players",
+        str(norm_players),
+        "--seed",
+        str(seed),
+        stdout=io.StringIO(),
+    )
+    password = "correct horse battery staple"
+    user = User.objects.get(email=DEMO_EMAIL)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    organization = Organization.objects.get(slug="demo")
+    return SeededDemo(
+        organization=organization,
+        assessment=organization.assessments.get(name=DEMO_ASSESSMENT),
+        email=DEMO_EMAIL,
+        password=password,
+    )
+
+
+def staff_page(browser: Any, services: Services, *, email: str, password: str) -> Any:
+    """A browser page logged in to the staff pages (laptop-sized); console errors on
+    ``page.console_errors``."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.console_errors = errors
+    page.goto(f"{services.base_url}/staff/login/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    page.click("[data-testid=login-submit]")
+    page.wait_for_selector("[data-testid=organization-name]")
+    return page
+
+
+def chart_points(page: Any, chart_id: str, timeout_ms: float = 15_000) -> int:
+    """Wait until a chart is drawn; the number of data points it holds."""
+    figure = page.wait_for_selector(
+        f"[data-testid=chart-{chart_id}][data-chart-ready='1']", timeout=timeout_ms
+    )
+    assert figure is not None
+    return int(figure.get_attribute("data-points") or 0)
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on the page as it is now.
+
+    axe-core comes from npm (node_modules), injected by the test, never fetched.
+    """
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        WCAG_AA,
+    )
+    return [
+        {
+            "rule": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "where": [node["target"] for node in violation["nodes"]][:5],
+        }
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]

@@ -16,31 +16,9 @@ import pytest
 
 from pymetrics.assessments.models import GameSession
 from pymetrics.games.registry import game_keys
-from tests.integration.conftest import ROOT, Services
+from tests.integration.conftest import Services, axe_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def _violations(page: Any) -> list[dict[str, Any]]:
-    """axe's serious and critical WCAG A/AA violations on the page as it is now."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-        WCAG_AA,
-    )
-    return [
-        {
-            "rule": violation["id"],
-            "impact": violation["impact"],
-            "help": violation["help"],
-            "where": [node["target"] for node in violation["nodes"]][:5],
-        }
-        for violation in result["violations"]
-        if violation["impact"] in ("serious", "critical")
-    ]
 
 
 def test_candidate_pages_and_every_game_s_instructions_pass_axe(
@@ -61,19 +39,19 @@ def test_candidate_pages_and_every_game_s_instructions_pass_axe(
     found: dict[str, list[dict[str, Any]]] = {}
 
     page.goto(f"{services.base_url}/play/{invitation.invite_token}/")
-    found["invite"] = _violations(page)
+    found["invite"] = axe_violations(page)
     page.click("[data-testid=invite-continue]")
-    found["consent"] = _violations(page)
+    found["consent"] = axe_violations(page)
     page.check("#id_consent")
     page.click("[data-testid=consent-submit]")
     page.wait_for_selector("[data-testid=lobby-start]")
-    found["lobby"] = _violations(page)
+    found["lobby"] = axe_violations(page)
     sessions = GameSession.objects.current().filter(attempt=invitation.attempt).order_by("position")
     for game_session in sessions:
         page.goto(f"{services.base_url}/play/{invitation.invite_token}/games/{game_session.pk}/")
         page.wait_for_selector("#jspsych-instructions-next")
-        found[f"{game_session.game} instructions"] = _violations(page)
+        found[f"{game_session.game} instructions"] = axe_violations(page)
     page.goto(f"{services.base_url}/play/{invitation.invite_token}/thanks/")
-    found["thank-you"] = _violations(page)
+    found["thank-you"] = axe_violations(page)
 
     assert {where: items for where, items in found.items() if items} == {}
