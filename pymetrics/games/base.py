@@ -67,6 +67,33 @@ class CsvValueError(ValueError):
 EventValidator = Callable[[Mapping[str, Any]], None]
 
 
+def empty_trials(columns: Mapping[str, str]) -> pd.DataFrame:
+    """A trial table without rows whose columns have their usual dtypes.
+
+    Extractors and concatenations then see the same columns and types whether a
+    session has trials or not.
+    """
+    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in columns.items()})
+
+
+def ordered_trials(trials: pd.DataFrame) -> pd.DataFrame:
+    """An imported trial table sorted by session and trial, each trial once.
+
+    Raises CsvValueError naming the first row whose (participant, trial) was seen
+    before, so an import stops at the line a person can find and fix.
+    """
+    repeated = np.flatnonzero(trials.duplicated(["session", "trial"]).to_numpy())
+    if repeated.size:
+        position = int(repeated[0])
+        raise CsvValueError(
+            "trial",
+            f"trial {trials['trial'].iat[position]} appears twice for participant "
+            f"{trials['session'].iat[position]!r}",
+            row_index=position,
+        )
+    return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class CsvColumn:
     """One column of a game's trial-level import format (SCIENCE.md section 1).

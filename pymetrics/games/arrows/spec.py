@@ -44,6 +44,8 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    empty_trials,
+    ordered_trials,
     parse_binary_column,
     reject_unknown_keys,
     require_bool,
@@ -246,14 +248,14 @@ METRICS: tuple[Metric, ...] = (
 
 
 def _empty_trials() -> pd.DataFrame:
-    return pd.DataFrame(
+    return empty_trials(
         {
-            "session": pd.Series([], dtype="object"),
-            "trial": pd.Series([], dtype="int64"),
-            "congruent": pd.Series([], dtype="int64"),
-            "rule": pd.Series([], dtype="object"),
-            "rt_ms": pd.Series([], dtype="float64"),
-            "correct": pd.Series([], dtype="int64"),
+            "session": "object",
+            "trial": "int64",
+            "congruent": "int64",
+            "rule": "object",
+            "rt_ms": "float64",
+            "correct": "int64",
         }
     )
 
@@ -321,16 +323,7 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
             "correct": correct.astype("int64"),
         }
     )
-    repeated = np.flatnonzero(trials.duplicated(["session", "trial"]).to_numpy())
-    if repeated.size:
-        position = int(repeated[0])
-        raise CsvValueError(
-            "trial",
-            f"trial {trials['trial'].iat[position]} appears twice for participant "
-            f"{trials['session'].iat[position]!r}",
-            row_index=position,
-        )
-    return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
+    return ordered_trials(trials)
 
 
 # --- schedule ---------------------------------------------------------------------

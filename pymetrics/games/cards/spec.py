@@ -48,6 +48,8 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    empty_trials,
+    ordered_trials,
     reject_unknown_keys,
     require_int,
     require_number,
@@ -247,14 +249,14 @@ METRICS: tuple[Metric, ...] = (
 
 
 def _empty_trials() -> pd.DataFrame:
-    return pd.DataFrame(
+    return empty_trials(
         {
-            "session": pd.Series([], dtype="object"),
-            "trial": pd.Series([], dtype="int64"),
-            "deck": pd.Series([], dtype="int64"),
-            "gain": pd.Series([], dtype="float64"),
-            "loss": pd.Series([], dtype="float64"),
-            "rt_ms": pd.Series([], dtype="float64"),
+            "session": "object",
+            "trial": "int64",
+            "deck": "int64",
+            "gain": "float64",
+            "loss": "float64",
+            "rt_ms": "float64",
         }
     )
 
@@ -312,16 +314,7 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
             "rt_ms": np.full(len(table), np.nan),
         }
     )
-    repeated = np.flatnonzero(trials.duplicated(["session", "trial"]).to_numpy())
-    if repeated.size:
-        position = int(repeated[0])
-        raise CsvValueError(
-            "trial",
-            f"trial {trials['trial'].iat[position]} appears twice for participant "
-            f"{trials['session'].iat[position]!r}",
-            row_index=position,
-        )
-    return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
+    return ordered_trials(trials)
 
 
 def make_config(seed: int, short: bool = False) -> dict[str, Any]:

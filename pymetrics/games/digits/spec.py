@@ -48,6 +48,8 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    empty_trials,
+    ordered_trials,
     parse_binary_column,
     parse_int_column,
     reject_unknown_keys,
@@ -202,13 +204,13 @@ METRICS: tuple[Metric, ...] = (
 
 
 def _empty_trials() -> pd.DataFrame:
-    return pd.DataFrame(
+    return empty_trials(
         {
-            "session": pd.Series([], dtype="object"),
-            "trial": pd.Series([], dtype="int64"),
-            "direction": pd.Series([], dtype="object"),
-            "length": pd.Series([], dtype="int64"),
-            "correct": pd.Series([], dtype="int64"),
+            "session": "object",
+            "trial": "int64",
+            "direction": "object",
+            "length": "int64",
+            "correct": "int64",
         }
     )
 
@@ -263,16 +265,7 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
             "correct": parsed["correct"].to_numpy().astype("int64"),
         }
     )
-    repeated = np.flatnonzero(trials.duplicated(["session", "trial"]).to_numpy())
-    if repeated.size:
-        position = int(repeated[0])
-        raise CsvValueError(
-            "trial",
-            f"trial {trials['trial'].iat[position]} appears twice for participant "
-            f"{trials['session'].iat[position]!r}",
-            row_index=position,
-        )
-    return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
+    return ordered_trials(trials)
 
 
 def _draw_sequence(rng: np.random.Generator, length: int) -> str:

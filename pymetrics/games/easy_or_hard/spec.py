@@ -44,7 +44,9 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    empty_trials,
     first_event_per_trial,
+    ordered_trials,
     parse_binary_column,
     reject_unknown_keys,
     require_bool,
@@ -251,16 +253,16 @@ METRICS: tuple[Metric, ...] = (
 
 
 def _empty_trials() -> pd.DataFrame:
-    return pd.DataFrame(
+    return empty_trials(
         {
-            "session": pd.Series([], dtype="object"),
-            "trial": pd.Series([], dtype="int64"),
-            "probability": pd.Series([], dtype="float64"),
-            "reward": pd.Series([], dtype="float64"),
-            "choice": pd.Series([], dtype="object"),
-            "completed": pd.Series([], dtype="int64"),
-            "rt_ms": pd.Series([], dtype="float64"),
-            "timed_out": pd.Series([], dtype="int64"),
+            "session": "object",
+            "trial": "int64",
+            "probability": "float64",
+            "reward": "float64",
+            "choice": "object",
+            "completed": "int64",
+            "rt_ms": "float64",
+            "timed_out": "int64",
         }
     )
 
@@ -324,16 +326,7 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
             "timed_out": np.zeros(n_rows, dtype="int64"),
         }
     )
-    repeated = np.flatnonzero(trials.duplicated(["session", "trial"]).to_numpy())
-    if repeated.size:
-        position = int(repeated[0])
-        raise CsvValueError(
-            "trial",
-            f"trial {trials['trial'].iat[position]} appears twice for participant "
-            f"{trials['session'].iat[position]!r}",
-            row_index=position,
-        )
-    return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
+    return ordered_trials(trials)
 
 
 def make_config(seed: int, short: bool = False) -> dict[str, Any]:

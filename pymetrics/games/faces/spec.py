@@ -40,6 +40,8 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    empty_trials,
+    ordered_trials,
     reject_unknown_keys,
     require_choice,
     require_int,
@@ -274,14 +276,14 @@ METRICS: tuple[Metric, ...] = (
 
 
 def _empty_trials() -> pd.DataFrame:
-    return pd.DataFrame(
+    return empty_trials(
         {
-            "session": pd.Series([], dtype="object"),
-            "trial": pd.Series([], dtype="int64"),
-            "emotion": pd.Series([], dtype="object"),
-            "intensity": pd.Series([], dtype="float64"),
-            "response": pd.Series([], dtype="object"),
-            "rt_ms": pd.Series([], dtype="float64"),
+            "session": "object",
+            "trial": "int64",
+            "emotion": "object",
+            "intensity": "float64",
+            "response": "object",
+            "rt_ms": "float64",
         }
     )
 
@@ -337,16 +339,7 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
             "rt_ms": parsed["rt_ms"].to_numpy(dtype="float64"),
         }
     )
-    repeated = np.flatnonzero(trials.duplicated(["session", "trial"]).to_numpy())
-    if repeated.size:
-        position = int(repeated[0])
-        raise CsvValueError(
-            "trial",
-            f"trial {trials['trial'].iat[position]} appears twice for participant "
-            f"{trials['session'].iat[position]!r}",
-            row_index=position,
-        )
-    return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
+    return ordered_trials(trials)
 
 
 # --- schedule ---------------------------------------------------------------------

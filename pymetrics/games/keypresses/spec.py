@@ -56,6 +56,7 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    empty_trials,
     parse_int_column,
     reject_unknown_keys,
     require_int,
@@ -221,14 +222,14 @@ METRICS: tuple[Metric, ...] = (
 
 
 def _empty_trials() -> pd.DataFrame:
-    return pd.DataFrame(
+    return empty_trials(
         {
-            "session": pd.Series([], dtype="object"),
-            "trial": pd.Series([], dtype="int64"),
-            "kind": pd.Series([], dtype="object"),
-            "hand": pd.Series([], dtype="object"),
-            "duration_ms": pd.Series([], dtype="int64"),
-            "t_ms": pd.Series([], dtype="float64"),
+            "session": "object",
+            "trial": "int64",
+            "kind": "object",
+            "hand": "object",
+            "duration_ms": "int64",
+            "t_ms": "float64",
         }
     )
 

@@ -52,6 +52,8 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    empty_trials,
+    ordered_trials,
     parse_int_column,
     reject_unknown_keys,
     require_bool,
@@ -306,14 +308,14 @@ METRICS: tuple[Metric, ...] = (
 
 
 def _empty_trials() -> pd.DataFrame:
-    return pd.DataFrame(
+    return empty_trials(
         {
-            "session": pd.Series([], dtype="object"),
-            "trial": pd.Series([], dtype="int64"),
-            "block": pd.Series([], dtype="int64"),
-            "stimulus": pd.Series([], dtype="object"),
-            "correct": pd.Series([], dtype="float64"),
-            "rt_ms": pd.Series([], dtype="float64"),
+            "session": "object",
+            "trial": "int64",
+            "block": "int64",
+            "stimulus": "object",
+            "correct": "float64",
+            "rt_ms": "float64",
         }
     )
 
@@ -390,16 +392,7 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
             "rt_ms": rt,
         }
     )
-    repeated = np.flatnonzero(trials.duplicated(["session", "trial"]).to_numpy())
-    if repeated.size:
-        position = int(repeated[0])
-        raise CsvValueError(
-            "trial",
-            f"trial {trials['trial'].iat[position]} appears twice for participant "
-            f"{trials['session'].iat[position]!r}",
-            row_index=position,
-        )
-    return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
+    return ordered_trials(trials)
 
 
 def _block_lengths(rng: np.random.Generator, n_trials: int) -> list[str]:

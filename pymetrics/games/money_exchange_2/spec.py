@@ -62,7 +62,9 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    empty_trials,
     first_event_per_trial,
+    ordered_trials,
     reject_unknown_keys,
     require_bool,
     require_choice,
@@ -304,15 +306,15 @@ METRICS: tuple[Metric, ...] = (
 
 
 def _empty_trials() -> pd.DataFrame:
-    return pd.DataFrame(
+    return empty_trials(
         {
-            "session": pd.Series([], dtype="object"),
-            "trial": pd.Series([], dtype="int64"),
-            "role": pd.Series([], dtype="object"),
-            "total": pd.Series([], dtype="float64"),
-            "offer": pd.Series([], dtype="float64"),
-            "accepted": pd.Series([], dtype="float64"),
-            "rt_ms": pd.Series([], dtype="float64"),
+            "session": "object",
+            "trial": "int64",
+            "role": "object",
+            "total": "float64",
+            "offer": "float64",
+            "accepted": "float64",
+            "rt_ms": "float64",
         }
     )
 
@@ -400,16 +402,7 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
             "rt_ms": np.full(len(table), np.nan),
         }
     )
-    repeated = np.flatnonzero(trials.duplicated(["session", "trial"]).to_numpy())
-    if repeated.size:
-        position = int(repeated[0])
-        raise CsvValueError(
-            "trial",
-            f"trial {trials['trial'].iat[position]} appears twice for participant "
-            f"{trials['session'].iat[position]!r}",
-            row_index=position,
-        )
-    return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
+    return ordered_trials(trials)
 
 
 def make_config(seed: int, short: bool = False) -> dict[str, Any]:

@@ -49,6 +49,8 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    empty_trials,
+    ordered_trials,
     parse_binary_column,
     reject_unknown_keys,
     require_bool,
@@ -272,14 +274,14 @@ METRICS: tuple[Metric, ...] = (
 
 
 def _empty_trials() -> pd.DataFrame:
-    return pd.DataFrame(
+    return empty_trials(
         {
-            "session": pd.Series([], dtype="object"),
-            "trial": pd.Series([], dtype="int64"),
-            "stop": pd.Series([], dtype="int64"),
-            "ssd_ms": pd.Series([], dtype="float64"),
-            "rt_ms": pd.Series([], dtype="float64"),
-            "correct": pd.Series([], dtype="float64"),
+            "session": "object",
+            "trial": "int64",
+            "stop": "int64",
+            "ssd_ms": "float64",
+            "rt_ms": "float64",
+            "correct": "float64",
         }
     )
 
@@ -370,16 +372,7 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
             "correct": np.where(keep_correct, correct, np.nan).astype("float64"),
         }
     )
-    repeated = np.flatnonzero(trials.duplicated(["session", "trial"]).to_numpy())
-    if repeated.size:
-        position = int(repeated[0])
-        raise CsvValueError(
-            "trial",
-            f"trial {trials['trial'].iat[position]} appears twice for participant "
-            f"{trials['session'].iat[position]!r}",
-            row_index=position,
-        )
-    return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
+    return ordered_trials(trials)
 
 
 def _schedule(

@@ -65,6 +65,8 @@ from pymetrics.games.base import (
     EventDataError,
     EventValidator,
     Metric,
+    empty_trials,
+    ordered_trials,
     parse_binary_column,
     parse_int_column,
     reject_unknown_keys,
@@ -328,15 +330,15 @@ METRICS: tuple[Metric, ...] = (
 
 
 def _empty_trials() -> pd.DataFrame:
-    return pd.DataFrame(
+    return empty_trials(
         {
-            "session": pd.Series([], dtype="object"),
-            "trial": pd.Series([], dtype="int64"),
-            "min_moves": pd.Series([], dtype="int64"),
-            "moves": pd.Series([], dtype="int64"),
-            "first_move_ms": pd.Series([], dtype="float64"),
-            "total_ms": pd.Series([], dtype="float64"),
-            "solved": pd.Series([], dtype="int64"),
+            "session": "object",
+            "trial": "int64",
+            "min_moves": "int64",
+            "moves": "int64",
+            "first_move_ms": "float64",
+            "total_ms": "float64",
+            "solved": "int64",
         }
     )
 
@@ -419,16 +421,7 @@ def csv_to_trials(table: pd.DataFrame) -> pd.DataFrame:
             "solved": solved.astype("int64"),
         }
     )
-    repeated = np.flatnonzero(trials.duplicated(["session", "trial"]).to_numpy())
-    if repeated.size:
-        position = int(repeated[0])
-        raise CsvValueError(
-            "trial",
-            f"trial {trials['trial'].iat[position]} appears twice for participant "
-            f"{trials['session'].iat[position]!r}",
-            row_index=position,
-        )
-    return trials.sort_values(["session", "trial"], kind="stable").reset_index(drop=True)
+    return ordered_trials(trials)
 
 
 def _relabel(layout: str, colours: tuple[str, ...]) -> str:
