@@ -676,11 +676,14 @@ def test_the_events_endpoint_costs_a_constant_small_number_of_queries(
     play, django_assert_max_num_queries
 ):
     # given a game session that already holds a 5-event batch (and a process that
-    # has looked up, once, which assessment the attempt's live activity counts for)
+    # has looked up, once, which assessment the attempt's live activity counts for
+    # and which candidate's cached reads its events change)
     from pymetrics.events.activity import _assessment_of
+    from pymetrics.events.services import _candidate_of
 
-    _assessment_of.cache_clear()
-    _assessment_of(play.attempt_id)
+    for lookup in (_assessment_of, _candidate_of):
+        lookup.cache_clear()
+        lookup(play.attempt_id)
     small_others, small_inserts = _ingest_queries(play, _pumps(1, 5))
 
     # when a 500-event batch arrives
