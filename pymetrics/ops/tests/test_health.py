@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pymetrics.ops import health
+from pymetrics.common import probes as health
 
 
 def test_healthz_answers_while_the_process_lives(client):
