@@ -215,6 +215,8 @@ class Game:
     #: shown in the lobby before the game: what the candidate will do (``N_``-marked)
     description: str = ""
     estimated_minutes: float = 5.0
+    #: the same for the short schedule (``make_config(seed, short=True)``)
+    short_estimated_minutes: float = 1.0
     #: shown when the game ends: what it measured, in neutral words (no better or
     #: worse, ``N_``-marked)
     measured: str = ""
@@ -223,6 +225,10 @@ class Game:
     #: ``latent_parameters(latent) -> {name: value}``: parameters derived from the
     #: latent dataclass's fields (a subscale's own sensitivity, say), added to them
     latent_parameters: Callable[[Any], Mapping[str, float]] | None = None
+
+    def minutes(self, *, short: bool = False) -> float:
+        """About how long a candidate plays it, instructions and practice included."""
+        return self.short_estimated_minutes if short else self.estimated_minutes
 
     def latent_values(self, latent: Any) -> dict[str, float]:
         """Every parameter of a bot: its dataclass fields and the derived ones."""

@@ -15,7 +15,11 @@ from django.utils.translation import gettext
 
 from pymetrics.assessments.models import Attempt, GameSession, GameSessionState
 from pymetrics.assessments.selectors import attempt_by_invite_token, attempt_is_expired
-from pymetrics.assessments.services import attempt_consent, game_session_record_client
+from pymetrics.assessments.services import (
+    SETTING_SHORT_SCHEDULES,
+    attempt_consent,
+    game_session_record_client,
+)
 from pymetrics.common.errors import DomainError
 from pymetrics.games.registry import get_game
 from pymetrics.play.client_config import session_client_config
@@ -67,6 +71,10 @@ def _load(request: HttpRequest, invite_token: str) -> Attempt | HttpResponse:
     return attempt
 
 
+def _short(attempt: Attempt) -> bool:
+    return bool(attempt.assessment.settings.get(SETTING_SHORT_SCHEDULES))
+
+
 def _games_overview(attempt: Attempt) -> list[dict[str, Any]]:
     games = []
     for key in attempt.assessment.games:
@@ -76,7 +84,7 @@ def _games_overview(attempt: Attempt) -> list[dict[str, Any]]:
                 "key": key,
                 "title": gettext(game.title),
                 "description": gettext(game.description) if game.description else "",
-                "estimated_minutes": game.estimated_minutes,
+                "estimated_minutes": game.minutes(short=_short(attempt)),
             }
         )
     return games
@@ -141,7 +149,7 @@ def lobby(request: HttpRequest, invite_token: str) -> HttpResponse:
                 "key": game.key,
                 "title": gettext(game.title),
                 "description": gettext(game.description) if game.description else "",
-                "estimated_minutes": game.estimated_minutes,
+                "estimated_minutes": game.minutes(short=_short(attempt)),
                 "status": _STATE_FOR_LOBBY.get(game_session.state, "completed"),  # type: ignore[call-overload]
                 "play_url": reverse("play:game", args=[invite_token, game_session.pk]),
             }

@@ -29,6 +29,7 @@ GAME: Game = Game(
         "distractions, and how you adapt when the rule changes."
     ),
     estimated_minutes=5,
+    short_estimated_minutes=1.5,
 )
 
 __all__ = ["GAME"]

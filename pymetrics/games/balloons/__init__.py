@@ -26,6 +26,7 @@ GAME: Game = Game(
     ),
     measured=N_("This game looked at how you balance taking risks against securing rewards."),
     estimated_minutes=5,
+    short_estimated_minutes=1,
 )
 
 __all__ = ["GAME"]

@@ -29,6 +29,7 @@ GAME: Game = Game(
         "your choices change as you learn from wins and losses."
     ),
     estimated_minutes=6,
+    short_estimated_minutes=1.5,
 )
 
 __all__ = ["GAME"]

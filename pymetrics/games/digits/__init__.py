@@ -29,6 +29,7 @@ GAME: Game = Game(
         " you saw them and in reverse."
     ),
     estimated_minutes=8,
+    short_estimated_minutes=2,
 )
 
 __all__ = ["GAME"]

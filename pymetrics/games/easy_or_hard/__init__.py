@@ -29,6 +29,7 @@ GAME: Game = Game(
         "winning when you choose what to work for."
     ),
     estimated_minutes=10,
+    short_estimated_minutes=1.5,
 )
 
 __all__ = ["GAME"]

@@ -46,6 +46,10 @@ FEEDBACK_MS = 2000.0
 END_DELAY_MS = 16.7
 #: Nobody presses faster than this; keeps the bot's timestamps plausible and increasing.
 MIN_INTERVAL_MS = 60.0
+#: Nobody reads an offer and chooses faster than this (a choice is a decision, not a
+#: reflex: simple reaction times alone are about 200 ms); below 150 ms answers are
+#: flagged too_fast, which a plausible player should not trip by chance.
+MIN_CHOICE_MS = 250.0
 #: How regular pressing is: the shape of the gamma distribution of press intervals.
 PRESS_SHAPE = 25.0
 
@@ -115,9 +119,9 @@ def planned_choices(latent: Latent, rng: np.random.Generator, config: dict[str, 
     return ["hard" if draw < p else "easy" for draw, p in zip(draws, p_hard, strict=True)]
 
 
-def _wait(rng: np.random.Generator, mean_ms: float) -> float:
-    """A right-skewed human delay with the given mean (gamma, shape 4)."""
-    return max(MIN_INTERVAL_MS, float(rng.gamma(4.0, mean_ms / 4.0)))
+def _wait(rng: np.random.Generator, mean_ms: float, floor_ms: float = MIN_INTERVAL_MS) -> float:
+    """A right-skewed human delay with the given mean (gamma, shape 4), at least ``floor_ms``."""
+    return max(floor_ms, float(rng.gamma(4.0, mean_ms / 4.0)))
 
 
 def play(latent: Latent, rng: np.random.Generator, config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -156,7 +160,7 @@ def play(latent: Latent, rng: np.random.Generator, config: dict[str, Any]) -> li
         clock += FEEDBACK_MS if trial > 1 else 0.0
         emit("offer", {"trial": trial, "probability": probability, "reward": reward})
 
-        rt = _wait(rng, latent.choice_latency_ms)
+        rt = _wait(rng, latent.choice_latency_ms, MIN_CHOICE_MS)
         timed_out = rt > choice_limit
         if timed_out:
             # The page's timer fires a little after the limit and assigns the task.

@@ -31,6 +31,7 @@ GAME: Game = Game(
         "matched the expression shown, and how long you took to answer."
     ),
     estimated_minutes=4,
+    short_estimated_minutes=1.5,
 )
 
 __all__ = ["GAME"]

@@ -29,6 +29,7 @@ GAME: Game = Game(
         "repeated trials."
     ),
     estimated_minutes=3,
+    short_estimated_minutes=2,
 )
 
 __all__ = ["GAME"]

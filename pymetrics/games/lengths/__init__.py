@@ -29,6 +29,7 @@ GAME: Game = Game(
         "shifted with the rewards you received."
     ),
     estimated_minutes=20,
+    short_estimated_minutes=2.5,
 )
 
 __all__ = ["GAME"]

@@ -30,6 +30,7 @@ GAME: Game = Game(
         "what you received you chose to give back."
     ),
     estimated_minutes=4,
+    short_estimated_minutes=1.5,
 )
 
 __all__ = ["GAME"]

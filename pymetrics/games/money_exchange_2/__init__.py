@@ -29,6 +29,7 @@ GAME: Game = Game(
         "with others, both when they can refuse your offer and when they cannot."
     ),
     estimated_minutes=5,
+    short_estimated_minutes=1.5,
 )
 
 __all__ = ["GAME"]

@@ -29,6 +29,7 @@ GAME: Game = Game(
         "when a signal tells you to stop."
     ),
     estimated_minutes=7,
+    short_estimated_minutes=1.5,
 )
 
 __all__ = ["GAME"]

@@ -29,6 +29,7 @@ GAME: Game = Game(
         "needed, and your time before and after the first move."
     ),
     estimated_minutes=6,
+    short_estimated_minutes=2,
 )
 
 __all__ = ["GAME"]

@@ -308,3 +308,28 @@ def test_a_superseded_game_s_old_page_leads_back_to_the_lobby(client, consented)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("play:lobby", args=[consented.invite_token])
+
+
+def test_short_schedules_announce_their_own_durations(client, organization):
+    """Lengths takes about 20 minutes, its short schedule about 2.5: the pages say which."""
+    from pymetrics.assessments.services import assessment_create, candidate_invite
+
+    full = assessment_create(organization=organization, name="Full", games=["lengths", "balloons"])
+    short = assessment_create(
+        organization=organization,
+        name="Short",
+        games=["lengths", "balloons"],
+        settings_={"short_schedules": True},
+    )
+    pages = {}
+    for assessment in (full, short):
+        invitation = candidate_invite(assessment=assessment, name="Dana")
+        pages[assessment.name] = client.get(
+            reverse("play:invite", args=[invitation.invite_token])
+        ).content.decode()
+
+    # 20 + 5 minutes, against 2.5 + 1 (rounded to 4)
+    assert "About 25 minutes" in pages["Full"]
+    assert "about 20 min" in pages["Full"]
+    assert "About 4 minutes" in pages["Short"]
+    assert "about 2.5 min" in pages["Short"]
