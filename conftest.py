@@ -18,6 +18,22 @@ from pymetrics.assessments.services import Invitation, assessment_create, candid
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> Any:
+    """Every test starts and ends with an empty cache.
+
+    Cached reads are invalidated by version bumps after commit; a test that never
+    commits (SQLite rolls back and reuses ids) could otherwise read what an earlier
+    test cached for the same id. With Redis, ``clear`` empties only this run's own
+    database.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_in_process(request: pytest.FixtureRequest) -> Any:
     """Unit tests run Celery tasks in-process, even when a broker is configured.
 

@@ -13,6 +13,11 @@ urlpatterns = [
         name="assessment-detail",
     ),
     path(
+        "assessments/<int:assessment_id>/dashboard/",
+        staff_api.AssessmentDashboardApi.as_view(),
+        name="assessment-dashboard",
+    ),
+    path(
         "assessments/<int:assessment_id>/candidates/",
         staff_api.CandidateCreateApi.as_view(),
         name="assessment-candidates",

@@ -13,6 +13,7 @@ from pymetrics.accounts.selectors import membership_for_user
 from pymetrics.accounts.services import Actor
 
 SESSION_ORGANIZATION_KEY = "organization_id"
+_UNCHECKED = object()
 
 
 def client_ip(request: HttpRequest | Request) -> str | None:
@@ -30,13 +31,13 @@ def actor_for_request(request: HttpRequest | Request) -> Actor | None:
     auth = getattr(request, "auth", None)
     actor: Actor | None
     if isinstance(auth, ApiKey):
-        membership = membership_for_user(user=user, organization_id=auth.organization_id)
-        if membership is None or membership.organization_id != auth.organization_id:
+        role = _member_role(user, auth)
+        if role is None:
             return None
         actor = Actor(
             user=user,
             organization=auth.organization,
-            role=membership.role,
+            role=role,
             api_key=auth,
             ip_address=client_ip(request),
         )
@@ -54,6 +55,21 @@ def actor_for_request(request: HttpRequest | Request) -> Actor | None:
         )
     request._pymetrics_actor = actor  # type: ignore[union-attr]
     return actor
+
+
+def _member_role(user: User, api_key: ApiKey) -> str | None:
+    """The key owner's role in the key's organisation; None when not a member (any more).
+
+    :func:`~pymetrics.accounts.services.api_key_authenticate` brings it with the key
+    (``member_role``); a key from elsewhere costs a query.
+    """
+    role = getattr(api_key, "member_role", _UNCHECKED)
+    if role is not _UNCHECKED:
+        return role if isinstance(role, str) else None
+    membership = membership_for_user(user=user, organization_id=api_key.organization_id)
+    if membership is None or membership.organization_id != api_key.organization_id:
+        return None
+    return membership.role
 
 
 class IsOrganizationMember(BasePermission):

@@ -169,6 +169,8 @@ class GameSession(models.Model):
                 name="unique_current_game_position",
             )
         ]
+        # the system status reads the last hour's completions (scoring lag)
+        indexes = [models.Index(fields=["completed_at"], name="gamesession_completed_at")]
 
     def __str__(self) -> str:
         return f"{self.game} #{self.pk}"

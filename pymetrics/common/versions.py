@@ -34,6 +34,13 @@ def organization_scope(organization_id: int) -> str:
     return f"org:{organization_id}"
 
 
+def organization_norms_scope(organization_id: int) -> str:
+    """The organisation's own norm tables: what a candidate's or an assessment's
+    scores are read against. Apart from ``org:<id>`` so that inviting or starting a
+    candidate does not make every other candidate's cached detail stale."""
+    return f"norms:org:{organization_id}"
+
+
 def assessment_scope(assessment_id: int) -> str:
     return f"assessment:{assessment_id}"
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 from pymetrics.assessments.models import Attempt, GameSession, GameSessionState
 from pymetrics.common import jsonio
 from pymetrics.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from pymetrics.common.opsstats import ingest_record
 from pymetrics.common.telemetry import EVENT_BATCHES, EVENTS_INGESTED, INGEST_SECONDS
 from pymetrics.common.versions import bump, candidate_scope
 from pymetrics.events.activity import activity_record
@@ -157,7 +158,10 @@ def events_ingest(*, game_session_id: int, attempt_id: int, events: Any) -> Inge
         EVENTS_INGESTED.inc(result.accepted)
     finally:
         EVENT_BATCHES.labels(outcome=outcome).inc()
-        INGEST_SECONDS.observe(time.perf_counter() - started)
+        elapsed_s = time.perf_counter() - started
+        INGEST_SECONDS.observe(elapsed_s)
+        if outcome != "rejected":  # system status: batch received -> stored (memory only)
+            ingest_record(elapsed_s * 1000)
     activity_record(attempt_id=attempt_id, events=result.accepted)
     if result.accepted:
         _bump_candidate_of(attempt_id)

@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import queue
+import random
 import resource
 import signal
 import socket
@@ -49,9 +50,10 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from pymetrics.accounts.models import Organization, User
+from pymetrics.accounts.models import AuditLog, Organization, User
 from pymetrics.accounts.services import api_key_create, user_create
 from pymetrics.assessments.models import (
     Assessment,
@@ -128,6 +130,16 @@ class Sizes:
     ws_broadcast_sockets: int = 2000
     #: broadcasts timed (after a few untimed ones)
     ws_broadcasts: int = 30
+    #: candidates (every game scored, nine traits) whose details the API clients read
+    api_candidates: int = 1000
+    #: concurrent keep-alive API clients
+    api_clients: int = 50
+    #: requests per second the clients offer together while latency is timed
+    api_rate: int = 1000
+    #: seconds latency is timed at ``api_rate`` (after every candidate was read once)
+    api_seconds: float = 5.0
+    #: seconds the clients then send as fast as answers come (throughput)
+    api_saturation_seconds: float = 3.0
 
 
 QUICK = Sizes(
@@ -153,6 +165,9 @@ FULL = Sizes(
     ws_hold=10000,
     ws_broadcast_sockets=2000,
     ws_broadcasts=100,
+    api_candidates=10000,
+    api_seconds=20.0,
+    api_saturation_seconds=10.0,
 )
 
 
@@ -189,10 +204,7 @@ def run_scenarios(
     log: Callable[[str], None] = lambda message: None,
 ) -> list[Figure]:
     """Run the chosen scenarios (all by default) and return their figures, in order."""
-    chosen = list(SCENARIOS) if names is None else list(names)
-    unknown = [name for name in chosen if name not in SCENARIOS]
-    if unknown:
-        raise BenchError(f"unknown scenario {unknown[0]!r}; known: {', '.join(SCENARIOS)}")
+    chosen = list(SCENARIOS) if names is None else _scenario_names(names)
     figures: list[Figure] = []
     # httpx logs every request at INFO: thousands of lines that would drown the figures
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -207,6 +219,21 @@ def run_scenarios(
             log(f"running {name}")
             figures.extend(SCENARIOS[name](context))
     return figures
+
+
+def _scenario_names(names: Sequence[str]) -> list[str]:
+    """Scenarios by name; a name that is none picks those it prefixes (``api``, ``ingest``)."""
+    chosen: list[str] = []
+    for name in names:
+        matches = (
+            [name]
+            if name in SCENARIOS
+            else [known for known in SCENARIOS if known.startswith(f"{name}_")]
+        )
+        if not matches:
+            raise BenchError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+        chosen.extend(match for match in matches if match not in chosen)
+    return chosen
 
 
 def figures_as_dict(figures: Sequence[Figure]) -> dict[str, float]:
@@ -278,11 +305,21 @@ def _delete_scratch(organization: Organization) -> None:
         TraitScore.objects.filter(attempt__assessment__organization=organization).delete()
         MetricSet.objects.filter(game_session__in=sessions).delete()
         NormTable.objects.filter(organization=organization).delete()
+        # the API scenario's reads are audited like any other (tens of thousands)
+        AuditLog.objects.filter(organization=organization).delete()
         organization.delete()
         User.objects.filter(email=BENCH_USER_EMAIL).delete()
 
 
 # --- set-up helpers -----------------------------------------------------------------
+
+
+def _bench_api_key(context: BenchContext) -> str:
+    """A new API key of the bench's staff user (made on first use, deleted with the rest)."""
+    user = User.objects.filter(email=BENCH_USER_EMAIL).first()
+    if user is None:
+        user = user_create(email=BENCH_USER_EMAIL, password=None, organization=context.organization)
+    return api_key_create(user=user, organization=context.organization).plaintext
 
 
 @dataclass(frozen=True)
@@ -435,7 +472,7 @@ def _copy_text(value: object) -> str:
     return text
 
 
-_BENCH_TABLES = (Event, MetricSet, GameSession, Attempt, Candidate)
+_BENCH_TABLES = (Event, MetricSet, TraitScore, GameSession, Attempt, Candidate, AuditLog)
 
 
 def _analyze() -> None:
@@ -967,8 +1004,7 @@ def ws_connections(context: BenchContext) -> list[Figure]:
     updates of the time until the last socket had it.
     """
     sizes = context.sizes
-    user = user_create(email=BENCH_USER_EMAIL, password=None, organization=context.organization)
-    key = api_key_create(user=user, organization=context.organization).plaintext
+    key = _bench_api_key(context)
     target = context.assessment
     other = Assessment.objects.create(organization=context.organization, name="Bench, idle")
     _raise_open_files_limit(sizes.ws_hold + 1000)
@@ -1216,19 +1252,31 @@ def extract_sessions(context: BenchContext) -> list[Figure]:
     ]
 
 
-def _attempts_with_metrics(context: BenchContext, metrics: pd.DataFrame) -> list[int]:
-    """``infer_attempts`` scored attempts, each with every game's metrics, in bulk.
+def _attempts_with_metrics(
+    context: BenchContext,
+    metrics: pd.DataFrame,
+    *,
+    count: int,
+    label: str,
+    assessment: Assessment | None = None,
+    contact: bool = False,
+) -> list[int]:
+    """``count`` completed attempts, each with every game's scored session and metrics.
 
-    Attempt ``i`` gets the metrics of simulated person ``i % len(metrics)``. Bulk
-    inserts instead of the services: set-up is not what is measured.
+    One new candidate per attempt (external id ``bench-<label>-<i>``; with
+    ``contact`` also an encrypted name and e-mail, as a real candidate has), in
+    ``assessment`` (the bench's by default). Attempt ``i`` gets the metrics of
+    simulated person ``i % len(metrics)``. Bulk inserts instead of the services:
+    set-up is not what is measured.
     """
-    count = context.sizes.infer_attempts
     now = timezone.now()
     candidates = Candidate.objects.bulk_create(
         [
             Candidate(
                 organization=context.organization,
-                external_id=f"bench-infer-{index:06d}",
+                external_id=f"bench-{label}-{index:06d}",
+                name=f"Bench Candidate {index}" if contact else "",
+                email=f"candidate-{index}@bench.invalid" if contact else "",
                 is_simulated=True,
                 consent_at=now,
             )
@@ -1240,7 +1288,7 @@ def _attempts_with_metrics(context: BenchContext, metrics: pd.DataFrame) -> list
         [
             Attempt(
                 candidate=candidate,
-                assessment=context.assessment,
+                assessment=assessment or context.assessment,
                 state=AttemptState.COMPLETED,
                 invite_expires_at=now + timedelta(days=1),
                 started_at=now,
@@ -1310,7 +1358,9 @@ def infer_sessions(context: BenchContext) -> list[Figure]:
         seed=context.seed,
     )
     population = simulated_population(players=sizes.infer_population, seed=context.seed + 1)
-    attempt_ids = _attempts_with_metrics(context, population.metrics)
+    attempt_ids = _attempts_with_metrics(
+        context, population.metrics, count=sizes.infer_attempts, label="infer"
+    )
     _analyze()
     context.log(
         f"infer: set-up made a norm table and {len(attempt_ids)} attempts with metrics "
@@ -1339,4 +1389,495 @@ def infer_sessions(context: BenchContext) -> list[Figure]:
     return [
         Figure(name, len(attempt_ids) / elapsed * 60, "attempts/min"),
         Figure(f"{name}_peak_rss_mb", peak_mb, "MB"),
+    ]
+
+
+# --- API reads ----------------------------------------------------------------------
+
+#: share of the API clients' requests that read the dashboard summary (the rest: a
+#: random candidate's detail)
+_API_DASHBOARD_SHARE = 0.2
+#: where the throughput measured is below ``api_rate``, latency is timed at this share
+#: of it: a load the server answers with room to spare, as one would run it
+_API_PACED_SHARE = 0.5
+
+
+@dataclass
+class _ApiPhase:
+    """What the API clients measured in one phase of the scenario."""
+
+    latencies_s: list[float]
+    dashboard_latencies_s: list[float]
+    candidate_reads: int
+    dashboard_reads: int
+    errors: list[str]
+    wall_s: float
+    #: CPU seconds spent during the phase, by party (see :class:`_CpuUsage`)
+    cpu_s: dict[str, float]
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_s)
+
+    def percentile_ms(self, q: float, *, dashboards: bool = False) -> float:
+        latencies = self.dashboard_latencies_s if dashboards else self.latencies_s
+        return float(np.percentile(latencies, q)) * 1000 if latencies else 0.0
+
+    def describe(self) -> str:
+        """Rate, latencies and where the CPU went, per request."""
+        per_request = 1000 / max(1, self.requests)
+        parties = {name: self.cpu_s[name] for name in _CpuUsage.PARTIES}
+        parties["anything else on the machine"] = self.cpu_s["machine"] - sum(parties.values())
+        cpu = ", ".join(f"{name} {value * per_request:.2f} ms" for name, value in parties.items())
+        busy = self.cpu_s["machine"] / self.wall_s / (os.cpu_count() or 1) * 100
+        return (
+            f"{self.requests} requests in {self.wall_s:.1f} s = "
+            f"{self.requests / self.wall_s:.0f}/s; p50 {self.percentile_ms(50):.1f} ms, "
+            f"p90 {self.percentile_ms(90):.1f} ms, p99 {self.percentile_ms(99):.1f} ms, "
+            f"max {self.percentile_ms(100):.1f} ms (dashboard summaries: p50 "
+            f"{self.percentile_ms(50, dashboards=True):.1f} ms, p99 "
+            f"{self.percentile_ms(99, dashboards=True):.1f} ms); CPU per request: {cpu}; "
+            f"machine busy {busy:.0f}%"
+        )
+
+
+def _clock_ticks() -> int:
+    return int(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100
+
+
+def _processes_cpu_s(pids: Sequence[int]) -> float:
+    """User plus system CPU seconds of these processes so far (0 where unreadable)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / _clock_ticks()
+
+
+def _machine_cpu_s() -> float:
+    """CPU seconds every core spent busy since boot (0 where /proc/stat is missing)."""
+    try:
+        line = Path("/proc/stat").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return 0.0
+    values = [int(value) for value in line.split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle, iowait
+    return (sum(values[:8]) - idle) / _clock_ticks()
+
+
+class _CpuUsage:
+    """CPU seconds used so far by each party to an API phase, read before and after it.
+
+    The server's processes and the database's backends of this database (PostgreSQL
+    on this machine: their ``/proc`` entries) and the cache server (Redis's own
+    ``INFO cpu``), the load generator (this process), and the whole machine, so
+    that what other programs took is visible too. A party that cannot be read
+    counts 0.
+    """
+
+    PARTIES = ("server", "database", "cache", "load generator")
+
+    def __init__(self, server_pids: Callable[[], Sequence[int]]) -> None:
+        self._server_pids = server_pids
+
+    def sample(self) -> dict[str, Any]:
+        return {
+            "server": _processes_cpu_s(self._server_pids()),
+            "database": {pid: _processes_cpu_s([pid]) for pid in _database_backends()},
+            "cache": _cache_server_cpu_s(),
+            "load generator": time.process_time(),
+            "machine": _machine_cpu_s(),
+        }
+
+    @staticmethod
+    def spent(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]:
+        spent = {name: after[name] - before[name] for name in after if name != "database"}
+        # a backend the server's pool opened during the phase counts from zero
+        spent["database"] = sum(
+            cpu - before["database"].get(pid, 0.0) for pid, cpu in after["database"].items()
+        )
+        return spent
+
+
+def _database_backends() -> list[int]:
+    """Process ids of the PostgreSQL backends serving this database, but this process's."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [int(pid) for (pid,) in cursor.fetchall()]
+
+
+def _cache_server_cpu_s() -> float:
+    """CPU seconds the Redis server behind the cache has used, or 0 without one."""
+    try:
+        from django_redis import get_redis_connection
+
+        info = get_redis_connection("default").info("cpu")
+    except Exception:  # not Redis (the embedded default), or not reachable
+        return 0.0
+    return float(info.get("used_cpu_user", 0.0)) + float(info.get("used_cpu_sys", 0.0))
+
+
+class _KeepAliveClient:
+    """One HTTP/1.1 keep-alive connection sending pre-encoded GET requests.
+
+    Raw asyncio streams instead of an HTTP client library: the load generator
+    shares the two cores with the server, and this costs it a few microseconds per
+    request. Answers must carry a Content-Length (Django's do). A connection the
+    server closed while idle (gunicorn keeps one open for 2 s) is opened again and
+    the request sent again, as HTTP clients do with idempotent requests.
+    """
+
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, port: int
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._address = (host, port)
+
+    @classmethod
+    async def connect(cls, host: str, port: int) -> _KeepAliveClient:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer, host, port)
+
+    async def get(self, request: bytes) -> tuple[int, bytes]:
+        self._writer.write(request)
+        try:
+            head = await self._reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            if isinstance(error, asyncio.IncompleteReadError) and error.partial:
+                raise
+            self._writer.close()
+            self._reader, self._writer = await asyncio.open_connection(*self._address)
+            self._writer.write(request)
+            head = await self._reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        start = head.lower().find(b"\r\ncontent-length:")
+        if start < 0:
+            raise BenchError(f"an answer without Content-Length: {head[:200]!r}")
+        end = head.index(b"\r\n", start + 2)
+        body = await self._reader.readexactly(int(head[start + 17 : end]))
+        return status, body
+
+    async def close(self) -> None:
+        self._writer.close()
+        with suppress(OSError):
+            await self._writer.wait_closed()
+
+
+@dataclass(frozen=True)
+class _ApiRequests:
+    """The requests of the API clients, encoded once: one per candidate and dashboard."""
+
+    host: str
+    port: int
+    candidates: list[tuple[int, bytes]]
+    dashboards: list[bytes]
+
+    @classmethod
+    def build(
+        cls, url: str, key: str, candidate_ids: Sequence[int], dashboard_paths: Sequence[str]
+    ) -> _ApiRequests:
+        address = urlsplit(url)
+        host, port = address.hostname or "127.0.0.1", address.port or 80
+
+        def request(path: str) -> bytes:
+            return (
+                f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Authorization: Token {key}\r\nAccept: application/json\r\n\r\n"
+            ).encode()
+
+        return cls(
+            host=host,
+            port=port,
+            candidates=[(pk, request(f"/api/v1/candidates/{pk}/")) for pk in candidate_ids],
+            dashboards=[request(path) for path in dashboard_paths],
+        )
+
+
+class _ApiTally:
+    """Latencies and answers of one phase, across its clients."""
+
+    def __init__(self) -> None:
+        self.latencies_s: list[float] = []
+        #: the dashboard summaries' share of ``latencies_s``
+        self.dashboard_latencies_s: list[float] = []
+        self.candidate_reads = 0
+        self.dashboard_reads = 0
+        self.errors: list[str] = []
+
+    def record(self, latency_s: float, candidate_id: int | None) -> None:
+        self.latencies_s.append(latency_s)
+        if candidate_id is None:
+            self.dashboard_latencies_s.append(latency_s)
+
+    async def send(
+        self, client: _KeepAliveClient, request: bytes, candidate_id: int | None
+    ) -> None:
+        status, body = await client.get(request)
+        if status != 200:
+            self.errors.append(f"{status} {body[:300].decode(errors='replace')}")
+        elif candidate_id is None:
+            self.dashboard_reads += 1
+        elif body.startswith(b'{"id":%d,' % candidate_id):
+            self.candidate_reads += 1
+        else:
+            self.errors.append(f"candidate {candidate_id}: unexpected {body[:120]!r}")
+
+
+#: one API client's part in a phase: (its index, its connection, the shared tally)
+_ApiClientRun = Callable[[int, _KeepAliveClient, _ApiTally], Coroutine[Any, Any, None]]
+
+
+async def _api_clients(
+    requests: _ApiRequests, clients: int, run: _ApiClientRun
+) -> tuple[_ApiTally, float]:
+    """Open ``clients`` connections and run ``run(index, client, tally)`` on each; (tally, s)."""
+    connections = [
+        await _KeepAliveClient.connect(requests.host, requests.port) for _ in range(clients)
+    ]
+    tally = _ApiTally()
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(run(i, c, tally) for i, c in enumerate(connections)))
+    finally:
+        wall = time.perf_counter() - started
+        await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
+    return tally, wall
+
+
+def _api_phase(
+    requests: _ApiRequests, clients: int, run: _ApiClientRun, usage: _CpuUsage
+) -> _ApiPhase:
+    """One phase of the API clients, with the CPU every party spent meanwhile."""
+    before = usage.sample()
+    # the generator's own collector would pause every client at once now and then
+    gc.collect()
+    gc.disable()
+    try:
+        tally, wall = _run_fast(_api_clients(requests, clients, run))
+    finally:
+        gc.enable()
+    after = usage.sample()
+    return _ApiPhase(
+        latencies_s=tally.latencies_s,
+        dashboard_latencies_s=tally.dashboard_latencies_s,
+        candidate_reads=tally.candidate_reads,
+        dashboard_reads=tally.dashboard_reads,
+        errors=tally.errors,
+        wall_s=wall,
+        cpu_s=_CpuUsage.spent(before, after),
+    )
+
+
+def _api_warm_up(requests: _ApiRequests) -> _ApiClientRun:
+    """Every dashboard, then every candidate, read once, by whichever client is free."""
+    work = iter(
+        [(None, request) for request in requests.dashboards]
+        + [(pk, request) for pk, request in requests.candidates]
+    )
+
+    async def run(index: int, client: _KeepAliveClient, tally: _ApiTally) -> None:
+        for candidate_id, request in work:
+            started = time.perf_counter()
+            await tally.send(client, request, candidate_id)
+            tally.record(time.perf_counter() - started, candidate_id)
+
+    return run
+
+
+def _api_pick(requests: _ApiRequests, rng: random.Random) -> tuple[int | None, bytes]:
+    if requests.dashboards and rng.random() < _API_DASHBOARD_SHARE:
+        return None, requests.dashboards[rng.randrange(len(requests.dashboards))]
+    return requests.candidates[rng.randrange(len(requests.candidates))]
+
+
+def _api_paced(
+    requests: _ApiRequests, *, clients: int, rate: float, seconds: float, seed: int
+) -> _ApiClientRun:
+    """Each client sends one request every ``clients / rate`` s, staggered, for ``seconds``.
+
+    A request's latency runs from when it was due if the answer to the one before
+    came after that (the server's delay counts: no coordinated omission), else from
+    when it was sent (a late wake-up of the client is the generator's delay).
+    """
+    period = clients / rate
+    clock: dict[str, float] = {}
+
+    async def run(index: int, client: _KeepAliveClient, tally: _ApiTally) -> None:
+        opened = clock.setdefault("opened", time.perf_counter() + 0.05)
+        rng = random.Random(seed + index)
+        due = opened + period * index / clients
+        end = opened + seconds
+        answered = 0.0
+        # requests still due when the time is up are not sent: the rate achieved shows it
+        while due < end and time.perf_counter() < end:
+            late = answered > due
+            now = time.perf_counter()
+            if due > now:
+                await asyncio.sleep(due - now)
+            sent = time.perf_counter()
+            candidate_id, request = _api_pick(requests, rng)
+            await tally.send(client, request, candidate_id)
+            answered = time.perf_counter()
+            tally.record(answered - (due if late else sent), candidate_id)
+            due += period
+
+    return run
+
+
+def _api_saturated(requests: _ApiRequests, *, seconds: float, seed: int) -> _ApiClientRun:
+    """Each client sends its next request as soon as the answer to the last arrives."""
+    clock: dict[str, float] = {}
+
+    async def run(index: int, client: _KeepAliveClient, tally: _ApiTally) -> None:
+        end = clock.setdefault("end", time.perf_counter() + seconds)
+        rng = random.Random(seed + 1000 + index)
+        while time.perf_counter() < end:
+            candidate_id, request = _api_pick(requests, rng)
+            started = time.perf_counter()
+            await tally.send(client, request, candidate_id)
+            tally.record(time.perf_counter() - started, candidate_id)
+
+    return run
+
+
+@scenario("api_p50_ms")
+def api_reads(context: BenchContext) -> list[Figure]:
+    """Latency and throughput of staff API reads: candidate details and dashboard summaries.
+
+    Set-up (not timed): ``api_candidates`` candidates of one assessment, each with an
+    encrypted name and e-mail and a completed attempt whose every game is scored
+    (metric sets) and whose nine traits are inferred against the organisation's
+    simulated norm table, as the pipeline leaves a real one; a staff API key.
+    The HTTP server starts as deployed (gunicorn, one process per core).
+
+    ``api_clients`` keep-alive clients (raw HTTP/1.1 on asyncio, in this process)
+    then: read every dashboard and every candidate once (the warm-up: first reads,
+    uncached); send as fast as answers come for ``api_saturation_seconds`` (the
+    throughput figure); and send ``api_rate`` requests/s together for
+    ``api_seconds`` (the latency figures, from when each request was due), or half
+    the throughput just measured where that is less: near what the server can
+    answer at most, a queue grows without bound and its latency says little about
+    the server. Each request is a random candidate's detail or, one in five, the
+    dashboard summary. Every answer must be 200 and the right candidate's, and the
+    audit log must hold exactly one ``candidate.read`` per candidate answer sent.
+    """
+    sizes = context.sizes
+    started = time.perf_counter()
+    assessment = Assessment.objects.create(
+        organization=context.organization, name="Bench, API reads", games=game_keys()
+    )
+    # the norms' size does not change what a read costs; fewer bots set up faster
+    players = min(sizes.infer_population, 100)
+    norm_table_build(
+        population=NormPopulation.SIMULATED,
+        name="Bench API norms",
+        organization=context.organization,
+        players=players,
+        seed=context.seed,
+    )
+    population = simulated_population(players=players, seed=context.seed + 2)
+    attempt_ids = _attempts_with_metrics(
+        context,
+        population.metrics,
+        count=sizes.api_candidates,
+        label="api",
+        assessment=assessment,
+        contact=True,
+    )
+    traits_infer(attempt_ids=attempt_ids)
+    candidate_ids = list(
+        Attempt.objects.filter(pk__in=attempt_ids)
+        .order_by("pk")
+        .values_list("candidate_id", flat=True)
+    )
+    _analyze()
+    key = _bench_api_key(context)
+    context.log(
+        f"api: set-up made {len(candidate_ids)} scored candidates with traits "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    dashboard_paths = [reverse("api:assessment-dashboard", args=[assessment.pk])]
+    audited_before = AuditLog.objects.filter(
+        organization=context.organization, action="candidate.read"
+    ).count()
+
+    workers = sizes.server_workers or (os.cpu_count() or 1)
+    server = _start_server("http", workers)
+    clients = min(sizes.api_clients, server.max_clients or sizes.api_clients)
+
+    def server_pids() -> Sequence[int]:
+        if isinstance(server, _SubprocessServer):
+            return _process_tree(server.process.pid)
+        return []
+
+    usage = _CpuUsage(server_pids)
+    requests = _ApiRequests.build(server.url, key, candidate_ids, dashboard_paths)
+    try:
+        warm = _api_phase(requests, clients, _api_warm_up(requests), usage)
+        saturated = _api_phase(
+            requests,
+            clients,
+            _api_saturated(requests, seconds=sizes.api_saturation_seconds, seed=context.seed),
+            usage,
+        )
+        capacity = saturated.requests / saturated.wall_s
+        rate = min(float(sizes.api_rate), _API_PACED_SHARE * capacity)
+        if rate < sizes.api_rate:
+            context.log(
+                f"api: {capacity:.0f} requests/s at most here, below the {sizes.api_rate}/s "
+                f"asked for: latency is timed at {rate:.0f}/s"
+            )
+        paced = _api_phase(
+            requests,
+            clients,
+            _api_paced(
+                requests, clients=clients, rate=rate, seconds=sizes.api_seconds, seed=context.seed
+            ),
+            usage,
+        )
+        peak_mb = server.peak_rss_mb()
+        server_log = server.log_tail() if isinstance(server, _SubprocessServer) else ""
+    finally:
+        server.stop()
+        server.close()
+
+    phases = {"warm-up": warm, "saturated": saturated, "paced": paced}
+    errors = [f"{name}: {error}" for name, phase in phases.items() for error in phase.errors]
+    if errors:
+        raise BenchError(f"{len(errors)} API reads failed; first: {errors[0]}\n{server_log}")
+    sent = sum(phase.candidate_reads for phase in phases.values())
+    audited = (
+        AuditLog.objects.filter(organization=context.organization, action="candidate.read").count()
+        - audited_before
+    )
+    if audited != sent:
+        raise BenchError(f"{sent} candidate details read, {audited} reads in the audit log")
+    context.log(
+        f"api: {len(candidate_ids)} candidates, {len(dashboard_paths)} dashboard(s), "
+        f"{clients} clients, {workers} server workers, {connection.vendor}"
+    )
+    for name, phase in phases.items():
+        context.log(f"api {name}: {phase.describe()}")
+    cores = os.cpu_count() or 1
+    return [
+        Figure("api_p50_ms", paced.percentile_ms(50), "ms"),
+        Figure("api_p99_ms", paced.percentile_ms(99), "ms"),
+        Figure("api_paced_requests_per_s", paced.requests / sizes.api_seconds, "requests/s"),
+        Figure("api_requests_per_s", capacity, "requests/s"),
+        Figure("api_uncached_requests_per_s", warm.requests / warm.wall_s, "requests/s"),
+        Figure(
+            "api_client_cpu_percent",
+            saturated.cpu_s["load generator"] / saturated.wall_s / cores * 100,
+            "%",
+        ),
+        Figure("api_peak_rss_mb", peak_mb, "MB"),
     ]

@@ -3,6 +3,16 @@
 Each bot's events go through the same ingestion, completion and extraction code
 as a browser's, so parameter recovery checks the whole path, not just the maths.
 Simulated candidates are marked ``is_simulated`` and shown as simulated.
+
+With a :class:`History`, the candidates are spread over the past weeks instead of
+all playing "now" (the demo's trends then have weeks to show), and a share of them
+follows the usual funnel: some are only invited, some stop after a few games.
+:func:`plan_history` draws the seeded arrival pattern; after each candidate has
+played, every timestamp the pipeline wrote is moved to the planned time
+(:func:`_backdate`), consistently: invitation, consent, start, each game session's
+start and end, each event's arrival (session start + its ``t``), and the metric
+and trait scores computed after each game (:func:`scores_backdate`). The audit
+log is left as it is: it records when the simulation really ran.
 """
 
 from __future__ import annotations
@@ -11,20 +21,40 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    DateTimeField,
+    DurationField,
+    Expression,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast
+from django.utils import timezone
 from scipy.stats import spearmanr
 
 from pymetrics.accounts.models import Organization
 from pymetrics.assessments.models import (
     Assessment,
+    Attempt,
+    AttemptState,
+    Candidate,
     GameSession,
     GameSessionSource,
     GameSessionState,
 )
 from pymetrics.assessments.services import attempt_start, candidate_invite
+from pymetrics.events.models import Event
 from pymetrics.events.services import events_store_trusted
 from pymetrics.games.registry import get_game
 from pymetrics.play.services import play_complete_game_session
@@ -52,6 +82,107 @@ class Recovery:
     n: int
 
 
+@dataclass(frozen=True)
+class History:
+    """Spread simulated candidates over the past ``weeks``, with a realistic funnel.
+
+    ``invited_only`` of the candidates (a share) never start; ``stopped`` start and
+    stop after some of their games (1 to all but one, uniformly), leaving the rest
+    pending. ``now`` ends the history (default: when the simulation runs).
+    """
+
+    weeks: int
+    invited_only: float = 0.0
+    stopped: float = 0.0
+    now: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.weeks < 1:
+            raise ValueError("a history needs at least 1 week")
+        if min(self.invited_only, self.stopped) < 0 or self.invited_only + self.stopped > 1:
+            raise ValueError("invited_only and stopped are shares that add up to at most 1")
+
+
+@dataclass(frozen=True)
+class CandidatePlan:
+    """When one simulated candidate is invited and starts, and how many games they play."""
+
+    invited_at: datetime
+    #: None: only invited (never started)
+    started_at: datetime | None
+    #: None: every game of the assessment
+    games_played: int | None = None
+
+
+#: Relative invitation volume per weekday, Monday first (a working week, a quiet weekend).
+WEEKDAY_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 0.9, 0.25, 0.15)
+#: Invitations go out between these local hours.
+WORKING_HOURS = (8.0, 19.0)
+#: Start delay after the invitation: log-normal, median 18 hours (sigma 1 in log hours).
+START_DELAY_MEDIAN_H = 18.0
+START_DELAY_SIGMA = 1.0
+#: A candidate who would still be playing now is treated as not started yet.
+LONGEST_BATTERY = timedelta(hours=3)
+#: Separate random streams of a seed: the history never changes the bots' draws.
+_HISTORY_STREAM = 7
+
+
+def weekly_volume(weeks: int, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Invitations per week, oldest first: a programme growing from 0.6 to 1.4 times its
+    average volume over the period, times log-normal week-to-week noise (sigma 0.25)."""
+    ramp = np.linspace(0.6, 1.4, weeks) if weeks > 1 else np.ones(1)
+    weights = ramp * rng.lognormal(0.0, 0.25, weeks)
+    return rng.multinomial(count, weights / weights.sum())
+
+
+def plan_history(
+    count: int, history: History, rng: np.random.Generator, *, now: datetime, games: int
+) -> list[CandidatePlan]:
+    """Seeded invitation and start times over ``history.weeks``, oldest invitation first.
+
+    Invitations fall on working days and hours (:data:`WEEKDAY_WEIGHTS`,
+    :data:`WORKING_HOURS`, local time), never in the future; starts follow after a
+    log-normal delay. A candidate whose battery could not be over by ``now`` has not
+    started yet, as a recent invitee would not have.
+    """
+    tz = timezone.get_current_timezone()
+    volume = weekly_volume(history.weeks, count, rng)
+    origin = now - timedelta(weeks=history.weeks)
+    plans: list[CandidatePlan] = []
+    latest = now - timedelta(minutes=10)
+    for week, invitations in enumerate(volume):
+        first_day = timezone.localtime(origin + timedelta(weeks=week), tz).date()
+        days = [first_day + timedelta(days=offset) for offset in range(7)]
+        days = [day for day in days if day <= timezone.localtime(latest, tz).date()] or [days[0]]
+        weights = np.array([WEEKDAY_WEIGHTS[day.weekday()] for day in days])
+        for _ in range(int(invitations)):
+            day = days[int(rng.choice(len(days), p=weights / weights.sum()))]
+            hours = float(rng.uniform(*WORKING_HOURS))
+            invited_at = datetime.combine(day, datetime.min.time(), tzinfo=tz) + timedelta(
+                hours=hours
+            )
+            if invited_at > latest:  # today, later than now: earlier today instead
+                invited_at = latest - timedelta(hours=float(rng.uniform(0, 6)))
+            delay = timedelta(
+                hours=float(rng.lognormal(np.log(START_DELAY_MEDIAN_H), START_DELAY_SIGMA))
+            )
+            started_at: datetime | None = invited_at + max(delay, timedelta(minutes=5))
+            stage = float(rng.random())
+            games_played: int | None = None
+            if stage < history.invited_only:
+                started_at = None
+            elif stage < history.invited_only + history.stopped and games > 1:
+                games_played = int(rng.integers(1, games))
+            if started_at is not None and started_at + LONGEST_BATTERY > now:
+                started_at, games_played = None, None
+            plans.append(
+                CandidatePlan(
+                    invited_at=invited_at, started_at=started_at, games_played=games_played
+                )
+            )
+    return sorted(plans, key=lambda plan: plan.invited_at)
+
+
 def simulate_candidates(
     *,
     organization: Organization,
@@ -60,32 +191,59 @@ def simulate_candidates(
     seed: int,
     progress: Callable[[int, int], None] | None = None,
     external_id_prefix: str = "sim",
+    history: History | None = None,
 ) -> list[SimulatedCandidate]:
-    """Invite ``count`` bots to ``assessment`` and play every game through ingestion."""
+    """Invite ``count`` bots to ``assessment`` and play their games through ingestion.
+
+    Without ``history`` every bot plays every game now; with one, the bots follow
+    :func:`plan_history` (see the module's docstring).
+    """
     rng = np.random.default_rng(seed)
+    plans: list[CandidatePlan | None] = [None] * count
+    if history is not None:
+        now = history.now or timezone.now()
+        plans = list(
+            plan_history(
+                count,
+                history,
+                np.random.default_rng([seed, _HISTORY_STREAM]),
+                now=now,
+                games=len(assessment.games),
+            )
+        )
     simulated = []
     existing = assessment.attempts.count()
-    for index in range(count):
+    for index, plan in enumerate(plans):
         invitation = candidate_invite(
             assessment=assessment,
             external_id=f"{external_id_prefix}-{seed}-{existing + index + 1:05d}",
             name=f"Simulated candidate {existing + index + 1}",
             is_simulated=True,
         )
-        # Schedules (burst points...) come from the simulation's seed too: same seed, same run.
-        attempt = attempt_start(
-            attempt=invitation.attempt, source=GameSessionSource.SIMULATED, seed_rng=rng
-        )
         latents: dict[str, dict[str, float]] = {}
         bots: dict[str, Any] = {}
-        for game_session in GameSession.objects.filter(attempt=attempt).order_by("position"):
-            game = get_game(game_session.game)
-            latent = game.sample_latent(rng)
-            events = game.play(latent, rng, game_session.config)
-            events_store_trusted(game_session_id=game_session.pk, events=events)
-            play_complete_game_session(game_session_id=game_session.pk, attempt_id=attempt.pk)
-            latents[game.key] = game.latent_values(latent)
-            bots[game.key] = latent
+        played: list[tuple[int, float]] = []
+        attempt = invitation.attempt
+        if plan is None or plan.started_at is not None:
+            # Schedules (burst points...) come from the simulation's seed too: same seed,
+            # same run.
+            attempt = attempt_start(
+                attempt=invitation.attempt, source=GameSessionSource.SIMULATED, seed_rng=rng
+            )
+            sessions = GameSession.objects.filter(attempt=attempt).order_by("position")
+            if plan is not None and plan.games_played is not None:
+                sessions = sessions[: plan.games_played]
+            for game_session in sessions:
+                game = get_game(game_session.game)
+                latent = game.sample_latent(rng)
+                events = game.play(latent, rng, game_session.config)
+                events_store_trusted(game_session_id=game_session.pk, events=events)
+                play_complete_game_session(game_session_id=game_session.pk, attempt_id=attempt.pk)
+                latents[game.key] = game.latent_values(latent)
+                bots[game.key] = latent
+                played.append((game_session.pk, float(events[-1]["t"]) if events else 0.0))
+        if plan is not None:
+            _backdate(attempt.pk, invitation.candidate.pk, plan, played, history_rng(seed, index))
         simulated.append(
             SimulatedCandidate(
                 candidate_id=invitation.candidate.pk,
@@ -96,7 +254,112 @@ def simulate_candidates(
         )
         if progress is not None:
             progress(index + 1, count)
+    if history is not None:
+        scores_backdate(attempt_ids=[c.attempt_id for c in simulated])
     return simulated
+
+
+def history_rng(seed: int, index: int) -> np.random.Generator:
+    """The stream of one candidate's pauses between games (seeded, apart from the bots')."""
+    return np.random.default_rng([seed, _HISTORY_STREAM, index])
+
+
+#: Between consent and the first game (instructions, the lobby), and between games.
+LOBBY_S = (60.0, 240.0)
+BREAK_S = (15.0, 150.0)
+#: A game ends this long after its last event (saving, the "done" screen).
+GAME_END_S = 2.0
+#: Metric sets are stored this long after their game ends; traits after the metrics.
+METRICS_AFTER = timedelta(seconds=2)
+TRAITS_AFTER = timedelta(seconds=3)
+
+
+def _event_arrival(start: datetime) -> Expression:
+    """An event's arrival time: its session's start plus its ``t`` (ms since the game began).
+
+    PostgreSQL multiplies an interval by a number; SQLite stores durations as
+    whole microseconds, so there the offset is cast to an integer count of them.
+    """
+    offset: Expression
+    if connection.vendor == "postgresql":
+        offset = F("t") * Value(timedelta(milliseconds=1), output_field=DurationField())
+    else:
+        offset = Cast(F("t") * Value(1000), output_field=BigIntegerField())
+    return ExpressionWrapper(
+        Value(start, output_field=DateTimeField())
+        + ExpressionWrapper(offset, output_field=DurationField()),
+        output_field=DateTimeField(),
+    )
+
+
+def _backdate(
+    attempt_id: int,
+    candidate_id: int,
+    plan: CandidatePlan,
+    played: Sequence[tuple[int, float]],
+    rng: np.random.Generator,
+) -> None:
+    """Move what the pipeline stamped "now" for one candidate to the planned times."""
+    expires_at = plan.invited_at + timedelta(days=settings.PYMETRICS_INVITE_TTL_DAYS)
+    with transaction.atomic():
+        Candidate.objects.filter(pk=candidate_id).update(
+            created_at=plan.invited_at,
+            consent_at=plan.started_at - timedelta(seconds=30) if plan.started_at else None,
+        )
+        attempt_fields: dict[str, Any] = {
+            "created_at": plan.invited_at,
+            "invite_expires_at": expires_at,
+            "started_at": plan.started_at,
+        }
+        if plan.started_at is None:
+            # what the hourly expiry job would have done by now
+            if expires_at < timezone.now():
+                attempt_fields["state"] = AttemptState.EXPIRED
+            Attempt.objects.filter(pk=attempt_id).update(**attempt_fields)
+            return
+        GameSession.objects.filter(attempt_id=attempt_id).update(created_at=plan.started_at)
+        clock = plan.started_at + timedelta(seconds=float(rng.uniform(*LOBBY_S)))
+        last_completed: datetime | None = None
+        for session_id, last_t_ms in played:
+            started = clock
+            last_completed = started + timedelta(milliseconds=last_t_ms, seconds=GAME_END_S)
+            GameSession.objects.filter(pk=session_id).update(
+                started_at=started, completed_at=last_completed
+            )
+            Event.objects.filter(game_session_id=session_id).update(
+                received_at=_event_arrival(started)
+            )
+            clock = last_completed + timedelta(seconds=float(rng.uniform(*BREAK_S)))
+        if plan.games_played is None:
+            attempt_fields["completed_at"] = last_completed
+        Attempt.objects.filter(pk=attempt_id).update(**attempt_fields)
+
+
+def scores_backdate(*, attempt_ids: Sequence[int]) -> None:
+    """Date the metric sets and trait scores of simulated attempts after the games behind them.
+
+    A metric set is dated :data:`METRICS_AFTER` its session's end, trait scores
+    :data:`TRAITS_AFTER` the attempt's last game. Only what exists is moved; running
+    it again changes nothing.
+    """
+    ids = list(attempt_ids)
+    session_end = GameSession.objects.filter(pk=OuterRef("game_session_id")).annotate(
+        at=ExpressionWrapper(F("completed_at") + METRICS_AFTER, output_field=DateTimeField())
+    )
+    MetricSet.objects.filter(
+        game_session__attempt_id__in=ids, game_session__completed_at__isnull=False
+    ).update(computed_at=Subquery(session_end.values("at")[:1]))
+    last_game = (
+        GameSession.objects.filter(attempt_id=OuterRef("attempt_id"), completed_at__isnull=False)
+        .annotate(
+            at=ExpressionWrapper(F("completed_at") + TRAITS_AFTER, output_field=DateTimeField())
+        )
+        .order_by("-completed_at")
+    )
+    played = GameSession.objects.filter(attempt_id__in=ids, completed_at__isnull=False)
+    TraitScore.objects.filter(attempt_id__in=played.values("attempt_id")).update(
+        computed_at=Subquery(last_game.values("at")[:1])
+    )
 
 
 def recovery_measure(measure: str) -> tuple[str, float]:

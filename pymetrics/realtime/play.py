@@ -45,6 +45,7 @@ from pymetrics.common.errors import (
     NotFound,
     PermissionDenied,
 )
+from pymetrics.common.opsstats import socket_closed, socket_opened
 from pymetrics.events.services import IngestResult, InvalidEvent, events_ingest
 from pymetrics.play.services import play_complete_game_session
 from pymetrics.play.tokens import session_token_attempt_id
@@ -99,6 +100,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 
     game_session_id: int
     attempt_id: int
+    #: counted among the open sockets of the system status page (pymetrics.common.opsstats)
+    ops_counted: bool = False
 
     async def connect(self) -> None:
         self._closed = False
@@ -130,11 +133,16 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             )
             return
         self._heard = False
+        self.ops_counted = True
+        socket_opened("play")
         self._heartbeat = asyncio.create_task(self._heartbeat_loop())
         await self._send({"type": "hello", "acked_seq": acked_seq, "next_seq": acked_seq + 1})
 
     async def disconnect(self, code: int) -> None:
         self._closed = True
+        if self.ops_counted:
+            self.ops_counted = False
+            socket_closed("play")
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):

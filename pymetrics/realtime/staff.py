@@ -31,6 +31,7 @@ from pymetrics.common import jsonio
 from pymetrics.common.db import read_snapshot
 from pymetrics.common.errors import DomainError
 from pymetrics.common.live import live_join, live_leave
+from pymetrics.common.opsstats import socket_closed, socket_opened
 from pymetrics.realtime.heartbeat import heartbeat_sweeper
 from pymetrics.realtime.limits import (
     CLOSE_FORBIDDEN,
@@ -89,6 +90,8 @@ class _StaffConsumer(AsyncJsonWebsocketConsumer):
 
     group: str = ""
     actor: Actor | None = None
+    #: its name among the open sockets of the system status page (pymetrics.common.opsstats)
+    ops_name: str = ""
     heard: bool = False
     silent_ticks: int = 0
 
@@ -104,6 +107,7 @@ class _StaffConsumer(AsyncJsonWebsocketConsumer):
     async def join(self, group: str) -> None:
         """Start listening: the live group's notices, and the heartbeat."""
         self.group = group
+        socket_opened(self.ops_name)  # closed in disconnect, where a set group means joined
         await live_join(group, self)
         heartbeat_sweeper(self.HEARTBEAT_S).add(self)
 
@@ -141,6 +145,7 @@ class _StaffConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         heartbeat_sweeper(self.HEARTBEAT_S).discard(self)
         if self.group:
+            socket_closed(self.ops_name)
             await live_leave(self.group, self)
 
 
@@ -156,6 +161,8 @@ class DashboardConsumer(_StaffConsumer):
     four a second), ``session.state`` (a game started or ended) and
     ``scores.updated`` (trait scores landed).
     """
+
+    ops_name = "dashboard"
 
     async def connect(self) -> None:
         self.actor = await database_sync_to_async(staff_actor)(self.scope)
@@ -193,6 +200,7 @@ def _candidate_traits(actor: Actor, candidate_id: int) -> dict[str, Any]:
 class TraitStreamConsumer(_StaffConsumer):
     """``/ws/traits/<candidate_id>/``: a candidate's traits now, and again when they change."""
 
+    ops_name = "traits"
     candidate_id: int = 0
 
     async def connect(self) -> None:

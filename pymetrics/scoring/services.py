@@ -32,7 +32,12 @@ from pymetrics.assessments.services import (
 )
 from pymetrics.common.errors import Conflict, ValidationFailed
 from pymetrics.common.live import live_publish
-from pymetrics.common.versions import NORMS_SCOPE, bump, organization_scope
+from pymetrics.common.versions import (
+    NORMS_SCOPE,
+    bump,
+    organization_norms_scope,
+    organization_scope,
+)
 from pymetrics.events.selectors import events_frame, session_timing_stats
 from pymetrics.games.base import COMMON_EVENT_TYPES, ExtractionResult, Game
 from pymetrics.games.quality import merge_flags, session_quality_flags
@@ -379,7 +384,10 @@ def norm_table_build(
             details={"name": name, "version": version, "population": population},
         )
         # a shared reference (no organisation) may apply to every organisation
-        bump(NORMS_SCOPE if organization is None else organization_scope(organization.pk))
+        if organization is None:
+            bump(NORMS_SCOPE)
+        else:
+            bump(organization_scope(organization.pk), organization_norms_scope(organization.pk))
     return table
 
 

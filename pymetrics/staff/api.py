@@ -1,13 +1,21 @@
-"""Staff REST API (DESIGN.md 4.3): assessments, invitations, candidate results.
+"""Staff REST API (DESIGN.md 4.3): assessments, invitations, candidate results, dashboards.
 
 Every object is looked up within the caller's organisation, so another
 organisation's id answers 404 exactly like an id that does not exist.
+
+The two hot reads, a candidate's detail and an assessment's dashboard summary, come
+from the versioned analytics cache and are sent as JSON encoded by orjson (the
+candidate's once per version, as cached) rather than through DRF's renderer; their
+serializers describe the shape for the OpenAPI schema. Each read is audit-logged,
+committed before the answer is sent.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -17,17 +25,12 @@ from rest_framework.views import APIView
 
 from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor, audit_log_record
+from pymetrics.analytics.selectors.dashboard import assessment_dashboard_summary
 from pymetrics.assessments.models import Assessment
-from pymetrics.assessments.selectors import (
-    assessment_get,
-    assessment_list,
-    attempts_for_candidate,
-    candidate_get,
-)
+from pymetrics.assessments.selectors import assessment_get, assessment_list
 from pymetrics.assessments.services import assessment_create, candidate_invite
 from pymetrics.common.api import ErrorSerializer
-from pymetrics.common.db import read_snapshot
-from pymetrics.staff.presenters import candidate_detail
+from pymetrics.staff.presenters import candidate_detail_json
 
 
 def _actor(request: Request) -> Actor:
@@ -259,12 +262,168 @@ class CandidateDetailApi(APIView):
         operation_id="candidates_retrieve",
         responses={200: CandidateDetailSerializer, 404: ErrorSerializer},
     )
-    def get(self, request: Request, candidate_id: int) -> Response:
+    def get(self, request: Request, candidate_id: int) -> HttpResponse:
         actor = _actor(request)
-        with read_snapshot():
-            candidate = candidate_get(organization=actor.organization, candidate_id=candidate_id)
-            detail = candidate_detail(candidate, list(attempts_for_candidate(candidate=candidate)))
+        body = candidate_detail_json(organization=actor.organization, candidate_id=candidate_id)
+        # committed before the answer leaves: no read goes unaudited, even on a crash
         audit_log_record(
-            actor=actor, action="candidate.read", object_type="candidate", object_id=candidate.pk
+            actor=actor, action="candidate.read", object_type="candidate", object_id=candidate_id
         )
-        return Response(detail)
+        return HttpResponse(body, content_type="application/json")
+
+
+# --- assessment dashboard ------------------------------------------------------------------
+
+
+class DashboardAssessmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    games = serializers.ListField(child=serializers.CharField(), help_text="game keys, in order")
+
+
+class DashboardCountsSerializer(serializers.Serializer):
+    invited = serializers.IntegerField(help_text="attempts: everyone invited")
+    started = serializers.IntegerField(help_text="attempts with a first game opened")
+    completed = serializers.IntegerField(help_text="attempts with every game finished")
+    expired = serializers.IntegerField(help_text="invitations expired unstarted")
+    withdrawn = serializers.IntegerField()
+    flagged = serializers.IntegerField(help_text="attempts with a quality flag on any game")
+    simulated = serializers.IntegerField(help_text="attempts of simulated candidates (bots)")
+
+
+class FunnelStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["invited", "started", "completed"])
+    count = serializers.IntegerField()
+    of_previous = serializers.FloatField(allow_null=True, help_text="share of the stage before")
+    of_first = serializers.FloatField(allow_null=True, help_text="share of those invited")
+
+
+class FunnelGameSerializer(serializers.Serializer):
+    game = serializers.CharField()
+    title = serializers.CharField(help_text="English")
+    position = serializers.IntegerField(help_text="1 for the first game of the battery")
+    reached = serializers.IntegerField()
+    finished = serializers.IntegerField()
+    stopped_here = serializers.IntegerField()
+    stop_rate = serializers.FloatField(allow_null=True)
+
+
+class FunnelSerializer(serializers.Serializer):
+    stages = FunnelStageSerializer(many=True)
+    games = FunnelGameSerializer(many=True, help_text="battery order")
+
+
+class HistogramBinSerializer(serializers.Serializer):
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+    count = serializers.IntegerField()
+
+
+class CompletionMinutesSerializer(serializers.Serializer):
+    n = serializers.IntegerField()
+    median = serializers.FloatField(allow_null=True)
+    p90 = serializers.FloatField(allow_null=True)
+    bins = HistogramBinSerializer(many=True)
+
+
+class TraitDistributionSerializer(serializers.Serializer):
+    trait = serializers.CharField()
+    poles = serializers.ListField(child=serializers.CharField(), help_text="[low pole, high pole]")
+    n = serializers.IntegerField(help_text="completed candidates scored on the trait")
+    counts = serializers.ListField(child=serializers.IntegerField(), help_text="per percentile bin")
+    shares = serializers.ListField(child=serializers.FloatField(allow_null=True))
+    mean_z = serializers.FloatField(allow_null=True)
+
+
+class DashboardTraitsSerializer(serializers.Serializer):
+    edges = serializers.ListField(child=serializers.FloatField(), help_text="percentile bin edges")
+    expected_share = serializers.ListField(
+        child=serializers.FloatField(), help_text="share of each bin under the norm"
+    )
+    traits = TraitDistributionSerializer(many=True, help_text="empty without a norm table")
+
+
+class QualityFlagCountSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    description = serializers.CharField(help_text="English")
+    candidates = serializers.IntegerField()
+    sessions = serializers.IntegerField()
+
+
+class FlaggedGameSerializer(serializers.Serializer):
+    game = serializers.CharField()
+    code = serializers.CharField()
+
+
+class FlaggedCandidateSerializer(serializers.Serializer):
+    attempt_id = serializers.IntegerField()
+    candidate_id = serializers.IntegerField()
+    participant = serializers.CharField(help_text="external id, else the candidate id")
+    simulated = serializers.BooleanField()
+    flags = FlaggedGameSerializer(many=True)
+
+
+class DashboardQualityFlagsSerializer(serializers.Serializer):
+    flags = QualityFlagCountSerializer(many=True, help_text="most candidates first")
+    candidates = FlaggedCandidateSerializer(
+        many=True, help_text="flagged candidates, newest attempts first (at most 50)"
+    )
+
+
+class DashboardNormTableSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    simulated = serializers.BooleanField(help_text="true when the norm group is bots")
+    n_attempts = serializers.IntegerField()
+    trait_map_version = serializers.IntegerField()
+
+
+class PlayingGameSerializer(serializers.Serializer):
+    game = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class PlayingNowSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="candidates with a game in progress")
+    window_s = serializers.IntegerField(help_text="their latest event is at most this old")
+    games = PlayingGameSerializer(many=True)
+    computed_at = serializers.DateTimeField()
+
+
+class AssessmentDashboardSerializer(serializers.Serializer):
+    assessment = DashboardAssessmentSerializer()
+    computed_at = serializers.DateTimeField(help_text="when the summary was computed")
+    counts = DashboardCountsSerializer()
+    candidates_simulated = serializers.BooleanField(help_text="any candidate is a bot")
+    funnel = FunnelSerializer()
+    completion_minutes = CompletionMinutesSerializer()
+    traits = DashboardTraitsSerializer(
+        help_text="completed candidates' scored traits under the current norm table"
+    )
+    quality_flags = DashboardQualityFlagsSerializer()
+    norm_table = DashboardNormTableSerializer(allow_null=True)
+    playing_now = PlayingNowSerializer(help_text="recomputed at most every 15 s")
+
+
+class AssessmentDashboardApi(APIView):
+    @extend_schema(
+        operation_id="assessments_dashboard",
+        responses={200: AssessmentDashboardSerializer, 404: ErrorSerializer},
+        summary="An assessment's dashboard summary (the staff dashboard's numbers)",
+    )
+    def get(self, request: Request, assessment_id: int) -> HttpResponse:
+        actor = _actor(request)
+        assessment = assessment_get(organization=actor.organization, assessment_id=assessment_id)
+        summary = assessment_dashboard_summary(assessment=assessment)
+        # it names flagged candidates: who saw which is recorded, as on the dashboard page
+        audit_log_record(
+            actor=actor,
+            action="assessment.dashboard.read",
+            object_type="assessment",
+            object_id=assessment.pk,
+            details={
+                "candidates": [c["candidate_id"] for c in summary["quality_flags"]["candidates"]]
+            },
+        )
+        return HttpResponse(orjson.dumps(summary), content_type="application/json")

@@ -17,7 +17,6 @@ from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor, audit_log_record
 from pymetrics.assessments.selectors import (
     assessment_get,
-    assessment_list,
     attempts_for_assessment,
 )
 from pymetrics.assessments.services import assessment_create, candidate_invite
@@ -46,21 +45,6 @@ def _actor_or_none(request: HttpRequest) -> Actor | None:
 
 def _no_organization(request: HttpRequest) -> HttpResponse:
     return render(request, "staff/no_organization.html", status=403)
-
-
-@login_required
-def assessment_list_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor_or_none(request)
-    if actor is None:
-        return _no_organization(request)
-    return render(
-        request,
-        "staff/assessment_list.html",
-        {
-            "organization": actor.organization,
-            "assessments": assessment_list(organization=actor.organization),
-        },
-    )
 
 
 @login_required

@@ -17,6 +17,7 @@ def test_openapi_schema_validates_without_warnings_and_covers_the_contract(tmp_p
         "/api/v1/assessments/{assessment_id}/",
         "/api/v1/assessments/{assessment_id}/candidates/",
         "/api/v1/candidates/{candidate_id}/",
+        "/api/v1/assessments/{assessment_id}/dashboard/",
         "/api/v1/play/{invite_token}/start/",
         "/api/v1/play/game-sessions/{game_session_id}/events/",
         "/api/v1/play/game-sessions/{game_session_id}/complete/",

@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from pymetrics.accounts.models import Organization, User
+from pymetrics.accounts.models import AuditLog, Organization, User
 from pymetrics.assessments.models import Assessment, Candidate, GameSession
 from pymetrics.events.models import Event
 from pymetrics.ops import bench
@@ -39,6 +39,11 @@ TINY = bench.Sizes(
     ws_hold=5,
     ws_broadcast_sockets=3,
     ws_broadcasts=2,
+    api_candidates=4,
+    api_clients=2,
+    api_rate=40,
+    api_seconds=0.5,
+    api_saturation_seconds=0.5,
 )
 
 FIGURES = {
@@ -55,6 +60,13 @@ FIGURES = {
     "extract_sessions_per_min_peak_rss_mb": "MB",
     "infer_sessions_per_min": "attempts/min",
     "infer_sessions_per_min_peak_rss_mb": "MB",
+    "api_p50_ms": "ms",
+    "api_p99_ms": "ms",
+    "api_paced_requests_per_s": "requests/s",
+    "api_requests_per_s": "requests/s",
+    "api_uncached_requests_per_s": "requests/s",
+    "api_client_cpu_percent": "%",
+    "api_peak_rss_mb": "MB",
 }
 
 
@@ -81,6 +93,7 @@ def test_bench_prints_and_writes_every_figure_and_leaves_nothing_behind(tmp_path
     assert not User.objects.filter(email=bench.BENCH_USER_EMAIL).exists()
     assert GameSession.objects.count() == Event.objects.count() == MetricSet.objects.count() == 0
     assert NormTable.objects.count() == TraitScore.objects.count() == 0
+    assert AuditLog.objects.count() == 0  # the API scenario's reads were audited, then deleted
 
 
 def test_bench_runs_only_the_scenarios_asked_for(tmp_path, monkeypatch):
@@ -102,6 +115,30 @@ def test_bench_runs_only_the_scenarios_asked_for(tmp_path, monkeypatch):
         "extract_sessions_per_min",
         "extract_sessions_per_min_peak_rss_mb",
     }
+
+
+def test_a_name_that_is_no_scenario_picks_the_scenarios_it_begins(tmp_path, monkeypatch):
+    # given the API scenario, registered under its headline figure api_p50_ms
+    monkeypatch.setattr(bench_command, "QUICK", TINY)
+    path = tmp_path / "bench.json"
+    stderr = io.StringIO()
+
+    # when the bench is asked for "api"
+    call_command(
+        "bench",
+        "--quick",
+        "--only",
+        "api",
+        "--json",
+        str(path),
+        stdout=io.StringIO(),
+        stderr=stderr,
+    )
+
+    # then that scenario ran, alone, and every read it made was answered and audited
+    assert set(json.loads(path.read_text())) == {n for n in FIGURES if n.startswith("api_")}
+    assert "api paced:" in stderr.getvalue()
+    assert AuditLog.objects.count() == 0
 
 
 def test_an_unknown_scenario_is_refused_by_name():
@@ -151,6 +188,7 @@ def test_scenarios_are_a_registry_of_named_functions():
         "ws_connections",
         "extract_sessions_per_min",
         "infer_sessions_per_min",
+        "api_p50_ms",
     ]
     with pytest.raises(ValueError, match="registered twice"):
         bench.scenario("extract_sessions_per_min")(lambda context: [])

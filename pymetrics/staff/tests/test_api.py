@@ -424,6 +424,7 @@ BY_ID = [
     pytest.param("api:assessment-detail", "GET", id="assessment-detail-GET"),
     pytest.param("api:assessment-candidates", "POST", id="assessment-candidates-POST"),
     pytest.param("api:candidate-detail", "GET", id="candidate-detail-GET"),
+    pytest.param("api:assessment-dashboard", "GET", id="assessment-dashboard-GET"),
 ]
 # Collections: another organisation's objects must not be in them.
 COLLECTIONS = [

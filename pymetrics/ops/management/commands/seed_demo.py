@@ -5,23 +5,36 @@ an assessment with every game, a few hundred *simulated* candidates played by
 bots through the real pipeline, and (when no norms apply yet) a shared simulated
 reference norm table their traits are scored against. Running it again changes
 nothing.
+
+The candidates have a history: their invitations are spread over the past
+``--weeks`` weeks (a seeded, growing weekly volume with noise; see
+:func:`pymetrics.ops.simulation.plan_history`), and they follow a funnel: about
+10% are only invited (older invitations expire), about 12% stop after some
+games, the others finish. Scoring runs in this process while seeding, whether or
+not a worker is running yet (``make run`` starts the worker after seeding), so
+the history is complete and consistently dated when the command returns.
 """
 
 from __future__ import annotations
 
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from celery import current_app
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from pymetrics.accounts.models import User
 from pymetrics.accounts.services import organization_get_or_create, user_create
 from pymetrics.assessments.services import assessment_get_or_create
 from pymetrics.games.registry import game_keys
-from pymetrics.ops.simulation import simulate_candidates
-from pymetrics.scoring.models import NormPopulation
+from pymetrics.ops.simulation import History, scores_backdate, simulate_candidates
+from pymetrics.scoring.models import NormPopulation, NormTable
 from pymetrics.scoring.selectors import current_norm_table
 from pymetrics.scoring.services import norm_table_build, traits_reinfer_for_norm_table
 
@@ -30,6 +43,23 @@ DEMO_ASSESSMENT = "Demo battery (simulated candidates)"
 #: The shared reference norms every organisation without its own is scored against.
 DEMO_NORMS = "Simulated reference population"
 DEMO_NORM_PLAYERS = 500
+#: Weeks of history the demo's candidates are spread over.
+DEMO_WEEKS = 12
+#: The demo's funnel: shares of candidates only invited, and stopped after some games.
+DEMO_INVITED_ONLY = 0.10
+DEMO_STOPPED = 0.12
+
+
+@contextmanager
+def scoring_in_process() -> Iterator[None]:
+    """Run Celery tasks (metric extraction, trait inference) in this process meanwhile."""
+    conf = current_app.conf
+    saved = (conf.task_always_eager, conf.task_eager_propagates)
+    conf.task_always_eager, conf.task_eager_propagates = True, True
+    try:
+        yield
+    finally:
+        conf.task_always_eager, conf.task_eager_propagates = saved
 
 
 class Command(BaseCommand):
@@ -44,8 +74,20 @@ class Command(BaseCommand):
             default=DEMO_NORM_PLAYERS,
             help="bots per game in the simulated reference norms",
         )
+        parser.add_argument(
+            "--weeks",
+            type=int,
+            default=DEMO_WEEKS,
+            help="weeks of history the simulated candidates are spread over",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["weeks"] < 1:
+            raise CommandError("--weeks must be at least 1")
+        with scoring_in_process():
+            self._seed(options)
+
+    def _seed(self, options: dict[str, Any]) -> None:
         organization = organization_get_or_create(slug="demo", name="Demo Organisation")
         password = None
         with transaction.atomic():
@@ -64,9 +106,13 @@ class Command(BaseCommand):
         assessment = assessment_get_or_create(
             organization=organization, name=DEMO_ASSESSMENT, games=game_keys()
         )
+        now = timezone.now()
         missing = options["candidates"] - assessment.attempts.count()
         if missing > 0:
-            self.stdout.write(f"Simulating {missing} candidates (bots with known parameters)…")
+            self.stdout.write(
+                f"Simulating {missing} candidates over the past {options['weeks']} weeks "
+                "(bots with known parameters)…"
+            )
 
             def progress(done: int, total: int) -> None:
                 if done == total or done % 50 == 0:
@@ -79,6 +125,12 @@ class Command(BaseCommand):
                 count=missing,
                 seed=options["seed"],
                 progress=progress,
+                history=History(
+                    weeks=options["weeks"],
+                    invited_only=DEMO_INVITED_ONLY,
+                    stopped=DEMO_STOPPED,
+                    now=now,
+                ),
             )
         if current_norm_table(organization_id=organization.pk) is None:
             self.stdout.write(
@@ -90,7 +142,12 @@ class Command(BaseCommand):
                 players=options["norm_players"],
                 seed=options["seed"] + 1,
             )
+            # the reference existed before the first simulated candidate was scored
+            NormTable.objects.filter(pk=table.pk).update(
+                created_at=now - timedelta(weeks=options["weeks"], days=1)
+            )
             summary = traits_reinfer_for_norm_table(norm_table=table)
+            scores_backdate(attempt_ids=list(assessment.attempts.values_list("pk", flat=True)))
             self.stdout.write(f"  traits inferred for {summary.attempts} candidates")
         if password is not None:
             self.stdout.write(

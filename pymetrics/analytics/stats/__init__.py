@@ -1,0 +1,1 @@
+"""The arithmetic of the analytics views: pure numpy, no Django, tested on arrays."""
