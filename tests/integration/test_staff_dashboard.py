@@ -148,6 +148,7 @@ def test_home_and_dashboard_show_the_seeded_numbers_and_follow_a_new_candidate_l
     )
     from pymetrics.ops.simulation import simulate_candidates
 
+    attempts_before = list(assessment.attempts.values_list("pk", flat=True))
     simulate_candidates(organization=demo.organization, assessment=assessment, count=1, seed=77)
     wait_until(lambda: _drawn(page, "funnel")[2] == completed + 1, timeout=30)
     assert page.inner_text("[data-count=invited]") == str(invited + 1)
@@ -162,3 +163,16 @@ def test_home_and_dashboard_show_the_seeded_numbers_and_follow_a_new_candidate_l
     page.set_viewport_size(TABLET)
     wait_until(lambda: _no_horizontal_scroll(page), timeout=5)
     assert page.console_errors == []
+
+    # the worker's last stage for the new candidate (traits) is done before the
+    # database is emptied for the next test
+    from pymetrics.scoring.models import TraitScore
+
+    wait_until(
+        lambda: (
+            TraitScore.objects.filter(attempt__assessment=assessment)
+            .exclude(attempt__in=attempts_before)
+            .exists()
+        ),
+        timeout=60,
+    )
