@@ -124,22 +124,27 @@ def cached(
         return value
     TALLY.count("miss")
     lock = f"{key}:computing"
-    if cache.add(lock, 1, timeout=LOCK_TTL_S):
-        try:
-            value = compute()
-            cache.set(key, value, timeout=ttl_s)
-        finally:
-            cache.delete(lock)
-        return value
     deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        time.sleep(POLL_S)
-        value = cache.get(key, _MISSING)
-        if value is not _MISSING:
+    while True:
+        if cache.add(lock, 1, timeout=LOCK_TTL_S):
+            try:
+                # Another reader may have stored it between our miss and the lock.
+                value = cache.get(key, _MISSING)
+                if value is _MISSING:
+                    value = compute()
+                    cache.set(key, value, timeout=ttl_s)
+            finally:
+                cache.delete(lock)
             return value
-        if cache.get(lock) is None:  # the holder failed: compute it here
-            break
-    return compute()
+        while time.monotonic() < deadline:
+            time.sleep(POLL_S)
+            value = cache.get(key, _MISSING)
+            if value is not _MISSING:
+                return value
+            if cache.get(lock) is None:  # released: stored since, or the holder failed
+                break
+        else:
+            return compute()  # the holder is taking too long (it may have died)
 
 
 def cached_value(name: str, scopes: Iterable[str]) -> Any:

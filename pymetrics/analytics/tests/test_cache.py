@@ -72,6 +72,26 @@ def test_many_readers_of_a_missing_value_compute_it_once():
     assert len(calls) == 1
 
 
+def test_a_reader_that_missed_just_before_the_value_was_stored_does_not_compute_it(monkeypatch):
+    # given a value stored by another reader right after this one's first look missed
+    cache.set(analytics_cache.cache_key("late", ["org:1"]), "stored by the other reader")
+    looks = {"n": 0}
+
+    class FirstLookMisses:
+        def get(self, key, default=None):
+            looks["n"] += 1
+            return default if looks["n"] == 1 else cache.get(key, default)
+
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+    monkeypatch.setattr(analytics_cache, "cache", FirstLookMisses())
+
+    value = cached("late", ["org:1"], lambda: "computed again")
+
+    assert value == "stored by the other reader"
+
+
 def test_a_reader_computes_itself_when_the_lock_holder_is_gone(monkeypatch):
     # given a lock left behind by a reader that died while computing
     cache.add(analytics_cache.cache_key("orphan", ["org:1"]) + ":computing", 1, timeout=30)
