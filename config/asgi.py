@@ -8,7 +8,6 @@ authenticates with its session token instead.
 
 from __future__ import annotations
 
-import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -21,6 +20,7 @@ django_application = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from pymetrics.common.startup import prepare_server_process  # noqa: E402
 from pymetrics.realtime.origin import browser_origin_validator  # noqa: E402
 from pymetrics.realtime.routing import websocket_urlpatterns  # noqa: E402
 
@@ -33,7 +33,7 @@ application = ProtocolTypeRouter(
     }
 )
 
-# Everything loaded so far (Django, the apps, numpy, pandas) lives as long as the
-# process: keep it out of the collector's full passes, which a socket server with
-# thousands of connections would otherwise pay for in pauses of every socket.
-gc.freeze()
+# Everything loaded (Django, the apps, every view, numpy, pandas) lives as long as
+# the process: keep it out of the collector's full passes, which a socket server
+# with thousands of connections would otherwise pay for in pauses of every socket.
+prepare_server_process()

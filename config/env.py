@@ -75,7 +75,12 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict[str, object]:
         name = unquote(parts.path.lstrip("/"))
         if not name:
             raise ConfigurationError("DATABASE_URL", "a PostgreSQL URL needs a database name")
-        options: dict[str, object] = {"pool": {"min_size": 2, "max_size": 20, "timeout": 10}}
+        options: dict[str, object] = {
+            "pool": {"min_size": 2, "max_size": 20, "timeout": 10},
+            # Only cursors that bind on the server prepare statements (the audit
+            # insert's, pymetrics.accounts.services); Django's own bind in Python.
+            "prepare_threshold": 2,
+        }
         for key, values in parse_qs(parts.query).items():
             if key == "sslmode":
                 options["sslmode"] = values[-1]

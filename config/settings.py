@@ -194,6 +194,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["pymetrics.accounts.permissions.IsOrganizationMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["pymetrics.common.jsonio.StrictJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "pymetrics.common.api.JsonContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "pymetrics.common.api.exception_handler",
 }

@@ -1,6 +1,5 @@
 """WSGI entry point: the HTTP server (gunicorn, see pymetrics.ops.serving)."""
 
-import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -9,5 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
 
-# Keep what start-up loaded out of the collector's full passes (see config.asgi).
-gc.freeze()
+from pymetrics.common.startup import prepare_server_process  # noqa: E402 - needs Django set up
+
+prepare_server_process()

@@ -59,7 +59,10 @@ def test_a_postgres_url_becomes_the_django_database_entry(tmp_path):
         "PASSWORD": "s@cret",
         "HOST": "db.internal",
         "PORT": "6543",
-        "OPTIONS": {"pool": {"min_size": 2, "max_size": 20, "timeout": 10}},
+        "OPTIONS": {
+            "pool": {"min_size": 2, "max_size": 20, "timeout": 10},
+            "prepare_threshold": 2,
+        },
         "CONN_MAX_AGE": 0,
     }
     assert env.debug is False
@@ -89,6 +92,7 @@ def test_postgres_url_variants(tmp_path, url, expected):
     sslmode = {"sslmode": "require"} if "sslmode" in url else {}
     assert env.database["OPTIONS"] == {
         "pool": {"min_size": 2, "max_size": 20, "timeout": 10},
+        "prepare_threshold": 2,
         **sslmode,
     }
 

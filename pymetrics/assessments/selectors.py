@@ -30,8 +30,9 @@ def assessment_list(*, organization: Organization) -> QuerySet[Assessment]:
     )
 
 
-def assessment_get(*, organization: Organization, assessment_id: int) -> Assessment:
-    """The organisation's assessment, or NotFound (also for another organisation's id)."""
+def assessment_get(*, organization: Organization | int, assessment_id: int) -> Assessment:
+    """The organisation's (or organisation id's) assessment, or NotFound (also for
+    another organisation's id)."""
     assessment = Assessment.objects.filter(organization=organization, pk=assessment_id).first()
     if assessment is None:
         raise NotFound(f"assessment {assessment_id} not found")

@@ -25,7 +25,8 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-_PREFIX = "version:"
+#: Prefix of the version counters' cache keys.
+VERSION_KEY_PREFIX = "version:"
 #: Shared norm tables (no organisation): whatever shows trait scores depends on it.
 NORMS_SCOPE = "norms"
 
@@ -52,13 +53,13 @@ def candidate_scope(candidate_id: int) -> str:
 def versions(scopes: Iterable[str]) -> str:
     """The current versions of ``scopes`` as one key part, e.g. ``"3.0.12"``."""
     names = list(scopes)
-    found = cache.get_many([_PREFIX + name for name in names])
-    return ".".join(str(found.get(_PREFIX + name, 0)) for name in names)
+    found = cache.get_many([VERSION_KEY_PREFIX + name for name in names])
+    return ".".join(str(found.get(VERSION_KEY_PREFIX + name, 0)) for name in names)
 
 
 def _bump_now(scopes: tuple[str, ...]) -> None:
     for name in scopes:
-        key = _PREFIX + name
+        key = VERSION_KEY_PREFIX + name
         try:
             try:
                 cache.incr(key)

@@ -1833,8 +1833,8 @@ def api_reads(context: BenchContext) -> list[Figure]:
         rate = min(float(sizes.api_rate), _API_PACED_SHARE * capacity)
         if rate < sizes.api_rate:
             context.log(
-                f"api: {capacity:.0f} requests/s at most here, below the {sizes.api_rate}/s "
-                f"asked for: latency is timed at {rate:.0f}/s"
+                f"api: {capacity:.0f} requests/s at most here; latency is timed at half of "
+                f"that, {rate:.0f}/s, not at the {sizes.api_rate}/s asked for"
             )
         paced = _api_phase(
             requests,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -25,7 +24,7 @@ from rest_framework.views import APIView
 
 from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor, audit_log_record
-from pymetrics.analytics.selectors.dashboard import assessment_dashboard_summary
+from pymetrics.analytics.selectors.dashboard import assessment_dashboard_json
 from pymetrics.assessments.models import Assessment
 from pymetrics.assessments.selectors import assessment_get, assessment_list
 from pymetrics.assessments.services import assessment_create, candidate_invite
@@ -414,16 +413,15 @@ class AssessmentDashboardApi(APIView):
     )
     def get(self, request: Request, assessment_id: int) -> HttpResponse:
         actor = _actor(request)
-        assessment = assessment_get(organization=actor.organization, assessment_id=assessment_id)
-        summary = assessment_dashboard_summary(assessment=assessment)
+        read = assessment_dashboard_json(
+            organization_id=actor.organization.pk, assessment_id=assessment_id
+        )
         # it names flagged candidates: who saw which is recorded, as on the dashboard page
         audit_log_record(
             actor=actor,
             action="assessment.dashboard.read",
             object_type="assessment",
-            object_id=assessment.pk,
-            details={
-                "candidates": [c["candidate_id"] for c in summary["quality_flags"]["candidates"]]
-            },
+            object_id=assessment_id,
+            details={"candidates": read.flagged_candidate_ids},
         )
-        return HttpResponse(orjson.dumps(summary), content_type="application/json")
+        return HttpResponse(read.body, content_type="application/json")

@@ -5,7 +5,7 @@ what the API's ``GET /api/v1/assessments/{id}/dashboard/`` answers. Its shape is
 documented on the function and kept stable; ``docs/dashboard.md`` says what each
 number means.
 
-The summary is cached (:func:`pymetrics.analytics.cache.cached`) under the
+The summary is cached (:func:`pymetrics.analytics.cache.cached_reads`) under the
 assessment's, its organisation's and the shared norms' scopes: invites, starts,
 game completions, scores and new norm tables bump one of them after they commit,
 so a read after any of these is computed afresh. "Playing now" depends on event
@@ -20,10 +20,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from pymetrics.analytics.cache import cached
+from pymetrics.analytics.cache import Read, cached_reads
 from pymetrics.analytics.stats.distributions import (
     histogram,
     mean,
@@ -38,6 +39,7 @@ from pymetrics.assessments.models import (
     GameSession,
     GameSessionState,
 )
+from pymetrics.assessments.selectors import assessment_get
 from pymetrics.common.versions import NORMS_SCOPE, assessment_scope, organization_norms_scope
 from pymetrics.events.models import Event
 from pymetrics.games.quality import FLAG_DESCRIPTIONS
@@ -108,19 +110,65 @@ def assessment_dashboard_summary(*, assessment: Assessment) -> dict[str, Any]:
                           "games": [{"game": key, "count": int}, ...], "computed_at": ISO},
         }
     """
-    scopes = [
-        assessment_scope(assessment.pk),
-        organization_norms_scope(assessment.organization_id),
-        NORMS_SCOPE,
-    ]
-    summary = cached(f"dashboard:{assessment.pk}", scopes, lambda: _summary(assessment))
-    playing = cached(
-        f"dashboard:{assessment.pk}:playing",
-        [assessment_scope(assessment.pk)],
-        lambda: candidates_playing_now(assessment=assessment),
-        ttl_s=PLAYING_NOW_TTL_S,
+    return orjson.loads(_read(assessment.organization_id, assessment.pk, assessment).body)
+
+
+@dataclasses.dataclass(frozen=True)
+class DashboardJson:
+    """The dashboard summary as the API sends it, and who it names (for the audit log)."""
+
+    body: bytes
+    flagged_candidate_ids: list[int]
+
+
+def assessment_dashboard_json(*, organization_id: int, assessment_id: int) -> DashboardJson:
+    """:func:`assessment_dashboard_summary` of the organisation's assessment, as JSON.
+
+    Served from the cache without a query when nothing it shows has changed: the
+    entries are named after the organisation, so another organisation's id never
+    finds one, misses, and the assessment is looked up within the organisation
+    (NotFound, as for an id that does not exist). The summary is encoded once per
+    version and "playing now" is spliced into it.
+    """
+    return _read(organization_id, assessment_id, None)
+
+
+def _read(organization_id: int, assessment_id: int, assessment: Assessment | None) -> DashboardJson:
+    fetched = [assessment] if assessment is not None else []
+
+    def the_assessment() -> Assessment:
+        if not fetched:
+            fetched.append(
+                assessment_get(organization=organization_id, assessment_id=assessment_id)
+            )
+        return fetched[0]
+
+    def summary() -> tuple[bytes, list[int]]:
+        found = _summary(the_assessment())
+        flagged = [row["candidate_id"] for row in found["quality_flags"]["candidates"]]
+        return orjson.dumps(found), flagged
+
+    name = f"dashboard:{organization_id}:{assessment_id}"
+    (body, flagged), playing = cached_reads(
+        [
+            Read(
+                name,
+                [
+                    assessment_scope(assessment_id),
+                    organization_norms_scope(organization_id),
+                    NORMS_SCOPE,
+                ],
+                summary,
+            ),
+            Read(
+                f"{name}:playing",
+                [assessment_scope(assessment_id)],
+                lambda: orjson.dumps(candidates_playing_now(assessment=the_assessment())),
+                ttl_s=PLAYING_NOW_TTL_S,
+            ),
+        ]
     )
-    return {**summary, "playing_now": playing}
+    return DashboardJson(body[:-1] + b',"playing_now":' + playing + b"}", flagged)
 
 
 def _iso(moment: datetime) -> str:

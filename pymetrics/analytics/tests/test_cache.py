@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from pymetrics.analytics import cache as analytics_cache
-from pymetrics.analytics.cache import cached, hit_rate
+from pymetrics.analytics.cache import Read, cached, cached_reads, cached_value, hit_rate
 from pymetrics.common.versions import bump, versions
 
 
@@ -73,23 +73,36 @@ def test_many_readers_of_a_missing_value_compute_it_once():
 
 
 def test_a_reader_that_missed_just_before_the_value_was_stored_does_not_compute_it(monkeypatch):
-    # given a value stored by another reader right after this one's first look missed
-    cache.set(analytics_cache.cache_key("late", ["org:1"]), "stored by the other reader")
-    looks = {"n": 0}
-
-    class FirstLookMisses:
-        def get(self, key, default=None):
-            looks["n"] += 1
-            return default if looks["n"] == 1 else cache.get(key, default)
-
-        def __getattr__(self, name):
-            return getattr(cache, name)
-
-    monkeypatch.setattr(analytics_cache, "cache", FirstLookMisses())
+    # given a value stored by another reader right after this one's lookup missed
+    key = analytics_cache.cache_key("late", ["org:1"])
+    cache.set(key, "stored by the other reader")
+    monkeypatch.setattr(
+        analytics_cache._LOOKUP, "lookup", lambda reads: [(key, analytics_cache._MISSING)]
+    )
 
     value = cached("late", ["org:1"], lambda: "computed again")
 
     assert value == "stored by the other reader"
+
+
+def test_reads_looked_up_together_see_their_own_versions(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        bump("assessment:7")
+        bump("assessment:7", "org:2")
+    reads = [
+        Read("summary:7", ["assessment:7", "org:2"], lambda: "summary"),
+        Read("playing:7", ["assessment:7"], lambda: "playing"),
+        Read("empty", [], lambda: "no scopes"),
+    ]
+
+    assert cached_reads(reads) == ["summary", "playing", "no scopes"]
+    assert cached_value("summary:7", ["assessment:7", "org:2"]) == "summary"
+    assert analytics_cache.cache_key("summary:7", ["assessment:7", "org:2"]).endswith(":v2.1")
+    assert cached_reads([Read(r.name, r.scopes, lambda: "again") for r in reads]) == [
+        "summary",
+        "playing",
+        "no scopes",
+    ]
 
 
 def test_a_reader_computes_itself_when_the_lock_holder_is_gone(monkeypatch):

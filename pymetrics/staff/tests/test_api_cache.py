@@ -242,6 +242,15 @@ def test_each_request_gets_its_own_copy_of_a_trusted_key(
     assert (first is second, first.user is second.user) == (False, False)
     assert first.organization is not second.organization
     assert (first.user.pk, first.member_role) == (recruiter.pk, "recruiter")  # type: ignore[attr-defined]
+    # what one request sets on its copy, the next one does not see
+    first.user.full_name = "changed by a request"
+    first.organization.name = "changed by a request"
+    third = account_services.api_key_authenticate(plaintext=plaintext)
+    assert third is not None
+    assert (third.user.full_name, third.organization.name) == (
+        recruiter.full_name,
+        organization.name,
+    )
 
 
 # --- the audit log -------------------------------------------------------------------------
@@ -272,6 +281,35 @@ def test_an_audit_entry_holds_what_it_was_given(organization):
         {"players": 30, "simulated": True},
     )
     assert stored.at == entry.at
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_on_postgresql_the_audit_insert_is_prepared_once_used_a_few_times(organization):
+    for number in range(4):
+        audit_log_record(
+            actor=None,
+            organization=organization,
+            action="candidate.read",
+            object_type="candidate",
+            object_id=number,
+            details={"n": number},
+        )
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert [s for s in prepared if '"accounts_auditlog"' in s] == [
+        'INSERT INTO "accounts_auditlog" ("organization_id", "actor_id", "api_key_id", '
+        '"action", "object_type", "object_id", "at", "ip_address", "details") '
+        'VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING "id"'
+    ]
+    stored = AuditLog.objects.filter(action="candidate.read").order_by("pk")
+    assert [(entry.object_id, entry.details) for entry in stored] == [
+        ("0", {"n": 0}),
+        ("1", {"n": 1}),
+        ("2", {"n": 2}),
+        ("3", {"n": 3}),
+    ]
 
 
 # --- the dashboard summary -------------------------------------------------------------------
@@ -321,6 +359,23 @@ def test_the_dashboard_summary_of_an_assessment(
         str(assessment.pk),
     )
     assert entry.details == {"candidates": []}
+
+
+def test_a_cached_dashboard_read_costs_one_statement_the_audit_entry(
+    staff_client, assessment, play
+):
+    url = _dashboard_url(assessment.pk)
+    first = staff_client.get(url)
+    assert first.status_code == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        again = staff_client.get(url)
+
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert [query["sql"].split()[:3] for query in queries.captured_queries] == [
+        ["INSERT", "INTO", '"accounts_auditlog"']
+    ]
 
 
 def test_the_dashboard_shows_a_completed_game_on_the_next_read(
