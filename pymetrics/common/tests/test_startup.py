@@ -16,7 +16,7 @@ def test_the_wsgi_module_loads_every_view_and_leaves_nothing_for_the_collector()
         "print(gc.get_freeze_count() > 100_000, len(gc.get_objects()) < 1_000)\n"
     )
 
-    run = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+    run = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
 
