@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "pymetrics.assessments",
     "pymetrics.events",
     "pymetrics.scoring",
+    "pymetrics.fitmodels",
     "pymetrics.play",
     "pymetrics.analytics",
     "pymetrics.staff",
@@ -147,6 +148,9 @@ else:
 # between processes when configured, in-process otherwise. No consumer uses a
 # Channels layer, so none is configured.
 PYMETRICS_LIVE_REDIS_URL = ENV.redis_url
+
+#: Celery tasks run (with a list of attempt ids) after attempts get new trait scores.
+PYMETRICS_AFTER_TRAITS = ("pymetrics.fitmodels.tasks.score_attempts_fit",)
 
 CELERY_BROKER_URL = ENV.celery_broker_url or ENV.redis_url or "memory://localhost/"
 # With no broker configured, tasks run in the calling process (the embedded default).

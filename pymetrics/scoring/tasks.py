@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError
+from django.utils.module_loading import import_string
 
 from pymetrics.assessments.models import GameSession
 from pymetrics.scoring.models import NormTable
@@ -30,6 +32,18 @@ _RETRY: dict[str, Any] = {
     "retry_jitter": True,
     "max_retries": 6,
 }
+
+
+def _after_traits(attempt_ids: list[int]) -> None:
+    """The next stages once attempts have new trait scores (job-fit scoring).
+
+    Named in ``PYMETRICS_AFTER_TRAITS`` (dotted paths of Celery tasks, each taking a
+    list of attempt ids) rather than imported here: the stages that read trait
+    scores sit above this one, which must not depend on them.
+    """
+    for path in settings.PYMETRICS_AFTER_TRAITS:
+        import_string(path).delay(attempt_ids)
+
 
 #: Sessions per re-extraction batch: one bulk event load and one extractor call per game.
 REEXTRACT_BATCH = 500
@@ -53,6 +67,7 @@ def infer_attempt_traits(attempt_id: int) -> dict[str, int]:
     summary = traits_infer(attempt_ids=[attempt_id])
     if summary.attempts:
         trait_scores_announce(attempt_ids=[attempt_id])
+        _after_traits([attempt_id])
     return {"scored": summary.scored_traits, "unscored": summary.unscored_traits}
 
 
@@ -61,7 +76,9 @@ def reinfer_norm_table_traits(norm_table_id: int) -> dict[str, int]:
     """Re-score every attempt a (new) norm table applies to, in vectorised batches."""
     norm_table = NormTable.objects.select_related("trait_map").get(pk=norm_table_id)
     summary = traits_reinfer_for_norm_table(norm_table=norm_table)
-    trait_scores_announce(attempt_ids=attempts_scored_by(norm_table=norm_table))
+    attempt_ids = attempts_scored_by(norm_table=norm_table)
+    trait_scores_announce(attempt_ids=attempt_ids)
+    _after_traits(attempt_ids)
     return {"attempts": summary.attempts, "scored": summary.scored_traits}
 
 
@@ -82,4 +99,5 @@ def reextract_game(game: str) -> dict[str, int]:
     )
     traits_infer(attempt_ids=attempt_ids)
     trait_scores_announce(attempt_ids=attempt_ids)
+    _after_traits(attempt_ids)
     return {"extracted": extracted, "attempts": len(attempt_ids)}

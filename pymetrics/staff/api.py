@@ -239,6 +239,29 @@ class AttemptSerializer(serializers.Serializer):
     traits = TraitScoreSerializer(many=True)
 
 
+class FitJobProfileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class FitModelVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    label = serializers.CharField(help_text='"<role> v<version>"')  # type: ignore[assignment]
+    simulated_training = serializers.BooleanField(
+        help_text="trained on simulated candidates (bots): not a real role's profile"
+    )
+
+
+class FitSerializer(serializers.Serializer):
+    job_profile = FitJobProfileSerializer()
+    model_version = FitModelVersionSerializer()
+    score = serializers.FloatField(help_text="calibrated probability x 100")
+    passed = serializers.BooleanField(help_text="score >= threshold")
+    threshold = serializers.FloatField()
+    computed_at = serializers.DateTimeField()
+
+
 class CandidateDetailSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     external_id = serializers.CharField(allow_null=True)
@@ -253,7 +276,11 @@ class CandidateDetailSerializer(serializers.Serializer):
         help_text="traits of the latest attempt against the organisation's current norm "
         "table; empty until a norm table applies and the attempt has metrics",
     )
-    fit = serializers.DictField(allow_null=True, help_text="null until a job-fit model scored")
+    fit = FitSerializer(
+        many=True,
+        help_text="the latest attempt's fit to each role, by the role's active model; "
+        "empty until one scored",
+    )
 
 
 class CandidateDetailApi(APIView):

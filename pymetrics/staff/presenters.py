@@ -13,6 +13,7 @@ from pymetrics.assessments.models import Attempt, Candidate, GameSession
 from pymetrics.assessments.selectors import attempts_for_candidate, candidate_get
 from pymetrics.common.db import read_snapshot
 from pymetrics.common.versions import NORMS_SCOPE, candidate_scope, organization_norms_scope
+from pymetrics.fitmodels.selectors import attempt_fit_summaries
 from pymetrics.games.quality import FLAG_DESCRIPTIONS
 from pymetrics.psychometrics import TraitMap
 from pymetrics.scoring.models import TraitScore
@@ -147,9 +148,8 @@ def candidate_detail(candidate: Candidate, attempts: list[Attempt]) -> dict[str,
             for attempt in attempts
         ],
         "traits": traits[latest.pk] if latest else [],
-        # Job-fit scoring is a later pipeline stage; until a model has scored this
-        # candidate there is nothing to show, and nothing is invented.
-        "fit": None,
+        # the latest attempt's fit to each role, by its active model (none: empty)
+        "fit": attempt_fit_summaries(attempt_id=latest.pk if latest else None),
     }
 
 

@@ -24,6 +24,7 @@ from pymetrics.assessments.models import Attempt, Candidate, GameSession
 from pymetrics.common.db import read_snapshot
 from pymetrics.common.versions import NORMS_SCOPE, candidate_scope, organization_norms_scope
 from pymetrics.events.selectors import events_frame
+from pymetrics.fitmodels.selectors import attempt_fit_summaries
 from pymetrics.games.registry import UnknownGameError, get_game
 from pymetrics.psychometrics import TraitMap, load_trait_map
 from pymetrics.scoring.models import NormTable, TraitScore
@@ -206,9 +207,8 @@ def _compute_profile(candidate: Candidate) -> dict[str, Any]:
             for trait in trait_map.traits
         ],
         "games": games,
-        # Job-fit scoring is a later pipeline stage: until a model has scored this
-        # candidate there is nothing to show, and nothing is invented.
-        "fit": None,
+        # the latest attempt's fit to each role, by its active model (none: empty)
+        "fit": attempt_fit_summaries(attempt_id=latest.pk if latest else None),
     }
 
 

@@ -124,7 +124,7 @@ def test_the_profile_shows_the_latest_attempt_s_traits_against_the_norms(scored_
     assert attention["z"] is None
     assert "0 of 2 metrics present" in attention["reason"]
     # no job-fit model exists: nothing is shown, nothing invented
-    assert profile["fit"] is None
+    assert profile["fit"] == []
 
 
 def test_every_metric_has_its_z_and_percentile_in_the_norm_table(scored_with_norms):
@@ -219,9 +219,9 @@ def test_a_cold_read_takes_a_fixed_number_of_queries(scored_with_norms, django_a
     play, _ = scored_with_norms
     candidate = Attempt.objects.get(pk=play.attempt_id).candidate
 
-    # attempts, norm table, sessions, their metric sets, trait scores, events (the
-    # test's transaction holds the snapshot, so no SET TRANSACTION is counted)
-    with django_assert_num_queries(6):
+    # attempts, norm table, sessions, their metric sets, trait scores, events, fit
+    # scores (the test's transaction holds the snapshot: no SET TRANSACTION counted)
+    with django_assert_num_queries(7):
         candidate_profile(candidate=candidate)
 
 

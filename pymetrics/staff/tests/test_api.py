@@ -282,7 +282,7 @@ def test_candidate_detail_before_the_candidate_starts(staff_client, invitation, 
     assert body["attempts"][0]["status"] == "invited"
     assert body["attempts"][0]["game_sessions"] == []
     assert body["consent_at"] is None
-    assert (body["traits"], body["fit"]) == ([], None)
+    assert (body["traits"], body["fit"]) == ([], [])
 
 
 def test_candidate_detail_after_a_scored_game(
@@ -339,7 +339,7 @@ def test_candidate_detail_after_a_scored_game(
             }
         ],
         "traits": [],
-        "fit": None,
+        "fit": [],
     }
     # and the read is in the audit trail
     audit = AuditLog.objects.get(action="candidate.read")

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FitModelsConfig(AppConfig):
+    name = "pymetrics.fitmodels"
+    label = "fitmodels"
+    verbose_name = "Job-fit models"

@@ -1,0 +1,1 @@
+"""Pure computation of the job-fit layer: no Django."""

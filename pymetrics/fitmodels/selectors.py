@@ -1,0 +1,269 @@
+"""Reads of the job-fit layer: the features models learn from and score, the debiasing set.
+
+Features are z-scores against the organisation's current norm table: each trait's z
+(``trait:<name>``, NaN where the trait could not be scored) and, for roles that use
+them, each metric's z (``metric:<game>.<metric>``, clipped to [-4, 4] as in trait
+inference). A person's features come from their latest completed attempt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pymetrics.assessments.models import Attempt, AttemptState
+from pymetrics.common.errors import NotFound, ValidationFailed
+from pymetrics.fitmodels.models import (
+    CandidateGroups,
+    FeatureSet,
+    FitModelVersion,
+    FitScore,
+    JobProfile,
+    ModelStatus,
+)
+from pymetrics.psychometrics.inference import metric_z_scores
+from pymetrics.psychometrics.norms import NormTableData
+from pymetrics.psychometrics.trait_map import TraitMap
+from pymetrics.scoring.models import NormTable
+from pymetrics.scoring.selectors import attempt_metrics, current_norm_table, trait_scores_by_attempt
+
+TRAIT_PREFIX = "trait:"
+METRIC_PREFIX = "metric:"
+
+
+def norm_table_for(organization_id: int) -> NormTable:
+    table = current_norm_table(organization_id=organization_id)
+    if table is None:
+        raise ValidationFailed(
+            "no norm table applies to this organisation yet: build one before training",
+            code="no_norm_table",
+        )
+    return table
+
+
+def attempt_features(
+    *, attempt_ids: Sequence[int], norm_table: NormTable, feature_set: str
+) -> pd.DataFrame:
+    """One row per attempt id (in the order given), one column per feature."""
+    trait_map = TraitMap.from_dict(norm_table.trait_map.definition)
+    scores = trait_scores_by_attempt(attempt_ids=attempt_ids, norm_table=norm_table)
+    columns = [TRAIT_PREFIX + trait.name for trait in trait_map.traits]
+    rows = []
+    for attempt_id in attempt_ids:
+        by_trait = scores[attempt_id]
+        rows.append(
+            [
+                by_trait[trait.name].z
+                if trait.name in by_trait and by_trait[trait.name].scored
+                else np.nan
+                for trait in trait_map.traits
+            ]
+        )
+    frame = pd.DataFrame(rows, index=pd.Index(list(attempt_ids), name="attempt"), columns=columns)
+    if feature_set == FeatureSet.TRAITS_AND_METRICS:
+        metrics = attempt_metrics(attempt_ids=attempt_ids).metrics.reindex(list(attempt_ids))
+        z = metric_z_scores(metrics, NormTableData.from_dict(norm_table.data))
+        z = z.reindex(columns=sorted(z.columns))
+        z.columns = [METRIC_PREFIX + name for name in z.columns]
+        frame = pd.concat([frame, z], axis=1)
+    return frame.astype("float64")
+
+
+def latest_completed_attempts(*, candidate_ids: Iterable[int]) -> dict[int, int]:
+    """candidate id -> their latest completed attempt's id (candidates with none are left out)."""
+    latest: dict[int, int] = {}
+    rows = (
+        Attempt.objects.filter(candidate_id__in=list(candidate_ids), state=AttemptState.COMPLETED)
+        .order_by("candidate_id", "-completed_at", "-pk")
+        .values_list("candidate_id", "pk")
+    )
+    for candidate_id, attempt_id in rows:
+        latest.setdefault(candidate_id, attempt_id)
+    return latest
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """What a role's model learns from, rows in a stable order (their labels sorted).
+
+    ``rows`` name each row: ``incumbent:<id>`` or ``baseline:<candidate id>``;
+    ``simulated`` counts rows of simulated candidates (bots), shown wherever the
+    model is, so a model trained on a simulated population says so.
+    """
+
+    features: pd.DataFrame
+    labels: np.ndarray
+    rows: list[str]
+    simulated: int
+
+    @property
+    def n_successful(self) -> int:
+        return int(self.labels.sum())
+
+    @property
+    def n_baseline(self) -> int:
+        return int(len(self.labels) - self.labels.sum())
+
+
+def training_set(*, job_profile: JobProfile) -> TrainingSet:
+    """Successful incumbents (label 1) against the baseline population (label 0).
+
+    Incumbents recorded as not successful count with the baseline: they show what
+    the role's unsuccessful holders look like, which is what a model must tell
+    apart. Baseline candidates who are also incumbents of the role count once, as
+    incumbents. Imported incumbents bring their own feature values; missing ones
+    are NaN (imputed by the model's pipeline).
+    """
+    table = norm_table_for(job_profile.organization_id)
+    incumbents = list(job_profile.incumbents.select_related("candidate").order_by("pk"))
+    linked = [i.candidate_id for i in incumbents if i.candidate_id is not None]
+    attempts = latest_completed_attempts(candidate_ids=linked)
+    baseline_ids: list[int] = []
+    if job_profile.baseline_assessment_id is not None:
+        baseline_candidates = (
+            Attempt.objects.filter(
+                assessment_id=job_profile.baseline_assessment_id, state=AttemptState.COMPLETED
+            )
+            .exclude(candidate_id__in=linked)
+            .values_list("candidate_id", flat=True)
+            .distinct()
+        )
+        baseline_attempts = latest_completed_attempts(candidate_ids=list(baseline_candidates))
+        baseline_ids = sorted(baseline_attempts)
+        attempts.update(baseline_attempts)
+    attempt_ids = sorted(set(attempts.values()))
+    features = attempt_features(
+        attempt_ids=attempt_ids, norm_table=table, feature_set=job_profile.features
+    )
+    simulated_candidates = set(
+        Attempt.objects.filter(pk__in=attempt_ids, candidate__is_simulated=True).values_list(
+            "candidate_id", flat=True
+        )
+    )
+    rows: list[str] = []
+    labels: list[int] = []
+    vectors: list[np.ndarray] = []
+    simulated = 0
+    for incumbent in incumbents:
+        if incumbent.candidate_id is not None:
+            attempt_id = attempts.get(incumbent.candidate_id)
+            if attempt_id is None:
+                continue  # no completed attempt yet: nothing to learn from
+            vector = features.loc[attempt_id].to_numpy(dtype="float64")
+            simulated += incumbent.candidate_id in simulated_candidates
+        else:
+            vector = (
+                pd.Series(incumbent.features, dtype="float64")
+                .reindex(features.columns)
+                .to_numpy(dtype="float64")
+            )
+        rows.append(f"incumbent:{incumbent.pk}")
+        labels.append(1 if incumbent.successful else 0)
+        vectors.append(vector)
+    for candidate_id in baseline_ids:
+        rows.append(f"baseline:{candidate_id}")
+        labels.append(0)
+        vectors.append(features.loc[attempts[candidate_id]].to_numpy(dtype="float64"))
+        simulated += candidate_id in simulated_candidates
+    frame = pd.DataFrame(
+        vectors,
+        index=pd.Index(rows, name="row"),
+        columns=features.columns,
+    )
+    return TrainingSet(
+        features=frame, labels=np.asarray(labels, dtype=int), rows=rows, simulated=simulated
+    )
+
+
+@dataclass(frozen=True)
+class DebiasingSet:
+    """Candidates of the organisation who reported groups, with their features.
+
+    ``groups`` maps each attribute to one label per row (None where that person did
+    not report it).
+    """
+
+    candidate_ids: list[int]
+    attempt_ids: list[int]
+    features: pd.DataFrame
+    groups: dict[str, list[str | None]]
+
+
+def debiasing_set(*, organization_id: int, feature_set: str) -> DebiasingSet:
+    """Everyone with reported groups and a completed attempt, in candidate id order."""
+    records = CandidateGroups.objects.filter(candidate__organization_id=organization_id)
+    reported = {record.candidate_id: json.loads(record.groups) for record in records}
+    attempts = latest_completed_attempts(candidate_ids=reported)
+    candidate_ids = sorted(attempts)
+    attempt_ids = [attempts[c] for c in candidate_ids]
+    table = norm_table_for(organization_id)
+    features = attempt_features(attempt_ids=attempt_ids, norm_table=table, feature_set=feature_set)
+    attributes = sorted({name for c in candidate_ids for name in reported[c]})
+    groups = {
+        attribute: [_group_label(reported[c].get(attribute)) for c in candidate_ids]
+        for attribute in attributes
+    }
+    features.index = pd.Index(candidate_ids, name="candidate")
+    return DebiasingSet(
+        candidate_ids=candidate_ids, attempt_ids=attempt_ids, features=features, groups=groups
+    )
+
+
+def _group_label(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def fit_model_versions(*, job_profile: JobProfile) -> list[FitModelVersion]:
+    return list(job_profile.versions.order_by("-version"))
+
+
+def active_fit_model(*, job_profile: JobProfile) -> FitModelVersion | None:
+    return job_profile.versions.filter(status=ModelStatus.ACTIVE).first()
+
+
+def job_profile_get(*, organization_id: int, job_profile_id: int) -> JobProfile:
+    profile = JobProfile.objects.filter(organization_id=organization_id, pk=job_profile_id).first()
+    if profile is None:
+        raise NotFound(f"job profile {job_profile_id} not found")
+    return profile
+
+
+def attempt_fit_summaries(*, attempt_id: int | None) -> list[dict[str, object]]:
+    """An attempt's fit to each role, by the role's active model (empty until one scored).
+
+    Plain JSON-able values, as the candidate's detail and profile show them; a model
+    trained on simulated candidates says so (``simulated_training``).
+    """
+    if attempt_id is None:
+        return []
+    scores = (
+        FitScore.objects.filter(attempt_id=attempt_id, model_version__status=ModelStatus.ACTIVE)
+        .select_related("model_version__job_profile")
+        .order_by("model_version__job_profile__name", "model_version_id")
+    )
+    return [
+        {
+            "job_profile": {
+                "id": score.model_version.job_profile_id,
+                "name": score.model_version.job_profile.name,
+            },
+            "model_version": {
+                "id": score.model_version_id,
+                "version": score.model_version.version,
+                "label": score.model_version.label,
+                "simulated_training": bool(score.model_version.cv_report.get("simulated_rows", 0)),
+            },
+            "score": score.score,
+            "passed": score.passed,
+            "threshold": score.model_version.threshold,
+            "computed_at": score.computed_at,
+        }
+        for score in scores
+    ]

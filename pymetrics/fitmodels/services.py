@@ -1,0 +1,629 @@
+"""Writes of the job-fit layer: roles, incumbents, training, audits, activation, fit scores.
+
+Every state change of a model version (trained, audited, activated, retired) and
+every read of the groups candidates reported is written to the audit log, with
+who did it. Training and re-scoring run as Celery tasks (:mod:`.tasks`), which
+call the services here with ids.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
+
+from pymetrics.accounts.models import Organization
+from pymetrics.accounts.services import Actor, audit_log_record
+from pymetrics.assessments.models import Assessment, Attempt, Candidate
+from pymetrics.common.errors import Conflict, ValidationFailed
+from pymetrics.common.versions import bump, candidate_scope
+from pymetrics.fitmodels.models import (
+    Algorithm,
+    CandidateGroups,
+    FeatureSet,
+    FitModelVersion,
+    FitScore,
+    Incumbent,
+    JobProfile,
+    ModelStatus,
+    TrainingJob,
+    TrainingState,
+)
+from pymetrics.fitmodels.science.audit import AuditReport, audit_outcomes, passes_at
+from pymetrics.fitmodels.science.debiasing import debias
+from pymetrics.fitmodels.science.training import Algorithm as TrainingAlgorithm
+from pymetrics.fitmodels.science.training import (
+    TrainedFitModel,
+    dump_model,
+    load_model,
+    train_fit_model,
+)
+from pymetrics.fitmodels.selectors import (
+    attempt_features,
+    debiasing_set,
+    norm_table_for,
+    training_set,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Told a fraction done (0..1) and what is being done.
+ProgressCallback = Callable[[float, str], None]
+#: A training job writes its progress at most this often (the page polls it).
+PROGRESS_EVERY_S = 0.5
+#: Fit scores written per statement when a model version scores many attempts.
+SCORE_BATCH = 2000
+#: Attributes whose intersections are audited too (when both were reported).
+INTERSECTIONS: tuple[tuple[str, ...], ...] = (("gender", "ethnicity"),)
+
+
+def _audit(
+    actor: Actor | None, organization: Organization, action: str, obj: Any, **details: Any
+) -> None:
+    audit_log_record(
+        actor=actor,
+        organization=organization,
+        action=action,
+        object_type=type(obj).__name__.lower(),
+        object_id=obj.pk,
+        details=details,
+    )
+
+
+# --- roles and incumbents ------------------------------------------------------------
+
+
+@transaction.atomic
+def job_profile_create(
+    *,
+    actor: Actor,
+    name: str,
+    description: str = "",
+    assessments: Sequence[Assessment] = (),
+    baseline_assessment: Assessment | None = None,
+    features: str = FeatureSet.TRAITS,
+    algorithm: str = Algorithm.LOGISTIC_REGRESSION,
+    threshold: float = 50.0,
+) -> JobProfile:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("a job profile needs a name", details={"name": "required"})
+    if JobProfile.objects.filter(organization=actor.organization, name=name).exists():
+        raise Conflict(f"a job profile named {name!r} exists already")
+    if features not in FeatureSet.values:
+        raise ValidationFailed(f"features must be one of {FeatureSet.values}")
+    if algorithm not in Algorithm.values:
+        raise ValidationFailed(f"algorithm must be one of {Algorithm.values}")
+    if not 0 < threshold < 100:
+        raise ValidationFailed("the pass threshold is a fit score between 0 and 100")
+    for assessment in [*assessments, *([baseline_assessment] if baseline_assessment else [])]:
+        if assessment.organization_id != actor.organization.pk:
+            raise ValidationFailed(f"assessment {assessment.pk} is not this organisation's")
+    profile = JobProfile.objects.create(
+        organization=actor.organization,
+        name=name,
+        description=description,
+        baseline_assessment=baseline_assessment,
+        features=features,
+        algorithm=algorithm,
+        threshold=threshold,
+        created_by=actor.user,
+    )
+    profile.assessments.set(assessments)
+    _audit(actor, actor.organization, "job_profile.create", profile, name=name)
+    return profile
+
+
+@transaction.atomic
+def incumbents_add(
+    *, actor: Actor, job_profile: JobProfile, candidates: Sequence[Candidate], successful: bool
+) -> int:
+    """Mark the organisation's candidates as incumbents of the role; returns how many are new."""
+    for candidate in candidates:
+        if candidate.organization_id != job_profile.organization_id:
+            raise ValidationFailed(f"candidate {candidate.pk} is not this organisation's")
+    existing = set(
+        job_profile.incumbents.filter(candidate__in=candidates).values_list(
+            "candidate_id", flat=True
+        )
+    )
+    job_profile.incumbents.filter(candidate__in=candidates).update(successful=successful)
+    new = [
+        Incumbent(job_profile=job_profile, candidate=candidate, successful=successful)
+        for candidate in candidates
+        if candidate.pk not in existing
+    ]
+    Incumbent.objects.bulk_create(new)
+    _audit(
+        actor,
+        job_profile.organization,
+        "job_profile.incumbents.add",
+        job_profile,
+        candidates=[c.pk for c in candidates],
+        successful=successful,
+    )
+    return len(new)
+
+
+@transaction.atomic
+def incumbents_import(
+    *, actor: Actor, job_profile: JobProfile, rows: Sequence[Mapping[str, Any]]
+) -> int:
+    """Incumbents from elsewhere with their scores: ``{"external_id", "successful", features}``.
+
+    Feature names are the model's (``trait:attention``, ``metric:balloons.adjusted_pumps``);
+    values are z-scores. The whole import is refused on the first bad row, naming it.
+    """
+    allowed_prefixes = ("trait:", "metric:")
+    incumbents = []
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=1):
+        external_id = str(row.get("external_id") or "").strip()
+        if not external_id:
+            raise ValidationFailed(f"row {number}: external_id is required")
+        if external_id in seen:
+            raise ValidationFailed(f"row {number}: external_id {external_id!r} appears twice")
+        seen.add(external_id)
+        successful = row.get("successful")
+        if successful not in (True, False, 0, 1, "0", "1", "true", "false"):
+            raise ValidationFailed(f"row {number}: successful must be true/false or 1/0")
+        features: dict[str, float] = {}
+        for key, value in row.items():
+            if key in ("external_id", "successful") or value in (None, ""):
+                continue
+            if not str(key).startswith(allowed_prefixes):
+                raise ValidationFailed(
+                    f"row {number}: column {key!r} is not a feature (trait:... or metric:...)"
+                )
+            try:
+                number_value = float(value)
+            except (TypeError, ValueError):
+                raise ValidationFailed(f"row {number}: {key} is not a number") from None
+            if not np.isfinite(number_value):
+                raise ValidationFailed(f"row {number}: {key} is not a finite number")
+            features[str(key)] = number_value
+        incumbents.append(
+            Incumbent(
+                job_profile=job_profile,
+                external_id=external_id,
+                successful=successful in (True, 1, "1", "true"),
+                features=features,
+            )
+        )
+    job_profile.incumbents.filter(external_id__in=seen, candidate__isnull=True).delete()
+    Incumbent.objects.bulk_create(incumbents)
+    _audit(
+        actor,
+        job_profile.organization,
+        "job_profile.incumbents.import",
+        job_profile,
+        rows=len(incumbents),
+    )
+    return len(incumbents)
+
+
+def candidate_groups_record(
+    *, actor: Actor | None, candidate: Candidate, groups: Mapping[str, str | None]
+) -> CandidateGroups:
+    """Store (replace) the groups a candidate reported, encrypted, for bias audits."""
+    cleaned = {}
+    for attribute, group in groups.items():
+        name = str(attribute).strip()
+        if not name:
+            raise ValidationFailed("an attribute needs a name")
+        cleaned[name] = None if group is None or not str(group).strip() else str(group).strip()
+    record, _ = CandidateGroups.objects.update_or_create(
+        candidate=candidate,
+        defaults={"groups": json.dumps(cleaned, sort_keys=True), "recorded_at": timezone.now()},
+    )
+    return record
+
+
+# --- training --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def training_job_request(
+    *,
+    actor: Actor | None,
+    job_profile: JobProfile,
+    algorithm: str | None = None,
+    debias_if_needed: bool = True,
+    seed: int = 0,
+    queue: bool = True,
+) -> TrainingJob:
+    """Ask for a new model version of the role: a Celery task trains it (``queue``),
+    or the caller runs :func:`training_job_run` itself (the ``train_model`` command)."""
+    from pymetrics.fitmodels.tasks import train_job_profile_model
+
+    algorithm = algorithm or job_profile.algorithm
+    if algorithm not in Algorithm.values:
+        raise ValidationFailed(f"algorithm must be one of {Algorithm.values}")
+    job = TrainingJob.objects.create(
+        job_profile=job_profile,
+        algorithm=algorithm,
+        debias=debias_if_needed,
+        seed=seed,
+        requested_by=actor.user if actor else None,
+    )
+    _audit(actor, job_profile.organization, "fit_model.train.request", job, algorithm=algorithm)
+    if queue:
+        transaction.on_commit(lambda: train_job_profile_model.delay(job.pk))
+    return job
+
+
+class _Progress:
+    """Writes a training job's progress, at most every PROGRESS_EVERY_S (the page polls it)."""
+
+    def __init__(
+        self, job: TrainingJob, start: float, end: float, echo: ProgressCallback | None
+    ) -> None:
+        self._job, self._start, self._end, self._echo = job, start, end, echo
+        self._written = 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - self._written < PROGRESS_EVERY_S and fraction < 1.0:
+            return
+        self._written = now
+        progress = self._start + (self._end - self._start) * min(max(fraction, 0.0), 1.0)
+        if self._echo is not None:
+            self._echo(progress, message)
+        TrainingJob.objects.filter(pk=self._job.pk).update(
+            progress=round(progress, 4), message=message[:200]
+        )
+
+
+def training_job_run(
+    *, training_job_id: int, echo: ProgressCallback | None = None
+) -> FitModelVersion | None:
+    """Train, audit and (when the audit fails and it was asked for) debias: one new version.
+
+    Idempotent: a job that already succeeded returns its version; a failed one is
+    not run again (request a new job). Bad training data fails the job with the
+    reason shown to the user, not a retry.
+    """
+    job = TrainingJob.objects.select_related("job_profile").get(pk=training_job_id)
+    if job.state == TrainingState.SUCCEEDED:
+        return job.model_version
+    if job.state == TrainingState.FAILED:
+        return None
+    TrainingJob.objects.filter(pk=job.pk).update(
+        state=TrainingState.RUNNING, started_at=timezone.now(), message="reading training data"
+    )
+    try:
+        version = _train(job, echo)
+    except (ValueError, ValidationFailed) as error:
+        message = getattr(error, "message", None) or str(error)
+        TrainingJob.objects.filter(pk=job.pk).update(
+            state=TrainingState.FAILED, error=message, finished_at=timezone.now()
+        )
+        logger.info("training job %s failed: %s", job.pk, message)
+        return None
+    TrainingJob.objects.filter(pk=job.pk).update(
+        state=TrainingState.SUCCEEDED,
+        progress=1.0,
+        message=f"version {version.version} trained",
+        model_version=version,
+        finished_at=timezone.now(),
+    )
+    return version
+
+
+def _train(job: TrainingJob, echo: ProgressCallback | None) -> FitModelVersion:
+    profile = job.job_profile
+    data = training_set(job_profile=profile)
+    if data.n_successful == 0:
+        raise ValidationFailed("the role has no successful incumbents with scores to learn from")
+    if data.n_baseline == 0:
+        raise ValidationFailed(
+            "there is no baseline: choose a baseline assessment with completed candidates"
+        )
+    model = train_fit_model(
+        features=data.features,
+        labels=data.labels,
+        algorithm=_algorithm(job.algorithm),
+        seed=job.seed,
+        threshold=profile.threshold,
+        progress=_Progress(job, 0.05, 0.6, echo),
+    )
+    audit_set = debiasing_set(organization_id=profile.organization_id, feature_set=profile.features)
+    report: AuditReport | None = None
+    history: list[dict[str, Any]] = []
+    if audit_set.candidate_ids:
+        report = _audit_model(model, audit_set.features, audit_set.groups, profile.threshold)
+        if not report.passed and job.debias:
+            outcome = debias(
+                features=data.features,
+                labels=data.labels,
+                groups=audit_set.groups,
+                audit_features=audit_set.features,
+                train=lambda **kwargs: train_fit_model(
+                    algorithm=_algorithm(job.algorithm),
+                    seed=job.seed,
+                    threshold=profile.threshold,
+                    **kwargs,
+                ),
+                audit=lambda scores, threshold: _audit_scores(scores, audit_set.groups, threshold),
+                progress=_Progress(job, 0.6, 0.95, echo),
+            )
+            history = outcome.to_dict()["steps"]
+            model = outcome.final_model
+            report = _audit_model(model, audit_set.features, audit_set.groups, profile.threshold)
+    with transaction.atomic():
+        version = FitModelVersion.objects.create(
+            job_profile=profile,
+            version=_next_version(profile),
+            algorithm=job.algorithm,
+            status=ModelStatus.AUDITED
+            if report is not None and audit_verdict(report)
+            else ModelStatus.DRAFT,
+            feature_names=list(model.feature_names),
+            artefact=dump_model(model),
+            fingerprint=model.training_fingerprint,
+            n_successful=data.n_successful,
+            n_baseline=data.n_baseline,
+            threshold=profile.threshold,
+            cv_report={**model.cv_report.to_dict(), "simulated_rows": data.simulated},
+            feature_weights=_model_summary(model),
+            debias_history=history,
+            audit_report=report.to_dict() if report is not None else None,
+            audit_passed=audit_verdict(report) if report is not None else None,
+            audited_at=timezone.now() if report is not None else None,
+            created_by=job.requested_by,
+        )
+        audit_log_record(
+            actor=None,
+            organization=profile.organization,
+            action="fit_model.train",
+            object_type="fitmodelversion",
+            object_id=version.pk,
+            details={
+                "job_profile": profile.pk,
+                "version": version.version,
+                "fingerprint": version.fingerprint,
+                "audit_passed": version.audit_passed,
+                "debias_steps": len(history),
+                "requested_by": job.requested_by_id,
+            },
+        )
+    return version
+
+
+def _algorithm(value: str) -> TrainingAlgorithm:
+    if value not in Algorithm.values:
+        raise ValidationFailed(f"algorithm must be one of {Algorithm.values}")
+    return cast("TrainingAlgorithm", value)
+
+
+def _model_summary(model: TrainedFitModel) -> dict[str, Any]:
+    """What a version stores about its features: effects, down-weights, imputation."""
+    summary = model.to_dict()
+    return {
+        key: summary[key]
+        for key in ("feature_effects", "feature_weights", "imputed_fractions", "intercept")
+    }
+
+
+def audit_verdict(report: AuditReport) -> bool:
+    """Whether a model may be activated on this audit (SCIENCE.md 4).
+
+    The 4/5ths rule must hold for every attribute it can be ruled on, and at least
+    one attribute must have been ruled on: an audit in which no attribute had two
+    groups of 30 or more people shows nothing, and activates nothing.
+    """
+    ruled = len(report.attributes) - len(report.unruled_attributes)
+    return report.passed and ruled > 0
+
+
+def _next_version(profile: JobProfile) -> int:
+    latest = profile.versions.order_by("-version").values_list("version", flat=True).first()
+    return (latest or 0) + 1
+
+
+def _audit_scores(
+    scores: np.ndarray, groups: Mapping[str, Sequence[str | None]], threshold: float
+) -> AuditReport:
+    present = set(groups)
+    return audit_outcomes(
+        passed=passes_at(scores=scores, threshold=threshold),
+        groups=groups,
+        intersections=[pair for pair in INTERSECTIONS if set(pair) <= present],
+        threshold=threshold,
+    )
+
+
+def _audit_model(
+    model: TrainedFitModel,
+    features: pd.DataFrame,
+    groups: Mapping[str, Sequence[str | None]],
+    threshold: float,
+) -> AuditReport:
+    return _audit_scores(model.fit_scores(features), groups, threshold)
+
+
+def fit_model_audit(*, actor: Actor | None, model_version: FitModelVersion) -> AuditReport:
+    """Audit a version on the organisation's debiasing set, now; stores the report.
+
+    A passing draft becomes audited; an audited version whose new audit fails goes
+    back to draft; an active one stays active (its scores are live) but carries the
+    failing report, which the pages show as an alert.
+    """
+    profile = model_version.job_profile
+    model = load_model(bytes(model_version.artefact))
+    audit_set = debiasing_set(organization_id=profile.organization_id, feature_set=profile.features)
+    if not audit_set.candidate_ids:
+        raise ValidationFailed(
+            "nobody in this organisation has reported groups: the audit has no one to look at",
+            code="no_debiasing_set",
+        )
+    report = _audit_model(model, audit_set.features, audit_set.groups, model_version.threshold)
+    passed = audit_verdict(report)
+    status = model_version.status
+    if status == ModelStatus.DRAFT and passed:
+        status = ModelStatus.AUDITED
+    elif status == ModelStatus.AUDITED and not passed:
+        status = ModelStatus.DRAFT
+    with transaction.atomic():
+        FitModelVersion.objects.filter(pk=model_version.pk).update(
+            audit_report=report.to_dict(),
+            audit_passed=passed,
+            audited_at=timezone.now(),
+            status=status,
+        )
+        _audit(
+            actor,
+            profile.organization,
+            "fit_model.audit",
+            model_version,
+            passed=passed,
+            people=len(audit_set.candidate_ids),
+        )
+    model_version.refresh_from_db()
+    return report
+
+
+def fit_model_activate(*, actor: Actor | None, model_version: FitModelVersion) -> FitModelVersion:
+    """Make a version the role's active model; refused unless its bias audit passed."""
+    from pymetrics.fitmodels.tasks import score_with_fit_model
+
+    if model_version.status == ModelStatus.ACTIVE:
+        return model_version
+    if not model_version.audit_passed:
+        reason = (
+            "it has not been audited"
+            if model_version.audit_passed is None
+            else "its bias audit failed the 4/5ths rule"
+        )
+        raise Conflict(
+            f"{model_version.label} cannot be activated: {reason}",
+            code="audit_not_passed",
+            details={"audit": model_version.audit_report},
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        previous = list(
+            FitModelVersion.objects.select_for_update().filter(
+                job_profile_id=model_version.job_profile_id, status=ModelStatus.ACTIVE
+            )
+        )
+        FitModelVersion.objects.filter(pk__in=[v.pk for v in previous]).update(
+            status=ModelStatus.RETIRED, retired_at=now
+        )
+        FitModelVersion.objects.filter(pk=model_version.pk).update(
+            status=ModelStatus.ACTIVE, activated_at=now, retired_at=None
+        )
+        _audit(
+            actor,
+            model_version.job_profile.organization,
+            "fit_model.activate",
+            model_version,
+            retired=[v.pk for v in previous],
+        )
+        transaction.on_commit(lambda: score_with_fit_model.delay(model_version.pk))
+    model_version.refresh_from_db()
+    return model_version
+
+
+def fit_model_retire(*, actor: Actor | None, model_version: FitModelVersion) -> None:
+    """Stop using a version: its scores stay stored but are no longer shown as the fit."""
+    with transaction.atomic():
+        FitModelVersion.objects.filter(pk=model_version.pk).update(
+            status=ModelStatus.RETIRED, retired_at=timezone.now()
+        )
+        candidates = set(
+            FitScore.objects.filter(model_version=model_version).values_list(
+                "attempt__candidate_id", flat=True
+            )
+        )
+        bump(*[candidate_scope(c) for c in candidates])
+        _audit(actor, model_version.job_profile.organization, "fit_model.retire", model_version)
+
+
+# --- fit scores ------------------------------------------------------------------------
+
+
+def role_attempts(*, job_profile: JobProfile) -> list[int]:
+    """Completed attempts of the role's assessments: who its active model scores."""
+    return list(
+        Attempt.objects.filter(
+            assessment__in=job_profile.assessments.all(), state="completed"
+        ).values_list("pk", flat=True)
+    )
+
+
+def fit_scores_compute(
+    *, model_version: FitModelVersion, attempt_ids: Iterable[int] | None = None
+) -> int:
+    """Score attempts with one model version (all of its role's by default); idempotent."""
+    profile = model_version.job_profile
+    ids = sorted(
+        set(attempt_ids) if attempt_ids is not None else role_attempts(job_profile=profile)
+    )
+    if not ids:
+        return 0
+    model = load_model(bytes(model_version.artefact))
+    table = norm_table_for(profile.organization_id)
+    written = 0
+    for start in range(0, len(ids), SCORE_BATCH):
+        batch = ids[start : start + SCORE_BATCH]
+        features = attempt_features(
+            attempt_ids=batch, norm_table=table, feature_set=profile.features
+        )
+        scores = model.fit_scores(features)
+        now = timezone.now()
+        rows = [
+            FitScore(
+                attempt_id=attempt_id,
+                model_version=model_version,
+                score=float(score),
+                passed=bool(score >= model_version.threshold),
+                computed_at=now,
+            )
+            for attempt_id, score in zip(batch, scores, strict=True)
+        ]
+        with transaction.atomic():
+            FitScore.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["attempt", "model_version"],
+                update_fields=["score", "passed", "computed_at"],
+            )
+            candidates = Attempt.objects.filter(pk__in=batch).values_list("candidate_id", flat=True)
+            bump(*[candidate_scope(c) for c in set(candidates)])
+        written += len(rows)
+    return written
+
+
+def attempts_fit_scores_compute(*, attempt_ids: Sequence[int]) -> int:
+    """After attempts' traits land: their fit to every role whose assessments hold them.
+
+    Only completed attempts are scored, by each role's active version.
+    """
+    by_assessment: dict[int, list[int]] = {}
+    for attempt_id, assessment_id in Attempt.objects.filter(
+        pk__in=list(attempt_ids), state="completed"
+    ).values_list("pk", "assessment_id"):
+        by_assessment.setdefault(assessment_id, []).append(attempt_id)
+    if not by_assessment:
+        return 0
+    written = 0
+    versions = (
+        FitModelVersion.objects.filter(
+            status=ModelStatus.ACTIVE, job_profile__assessments__in=list(by_assessment)
+        )
+        .select_related("job_profile")
+        .distinct()
+    )
+    for version in versions:
+        covered = version.job_profile.assessments.values_list("pk", flat=True)
+        ids = [a for assessment in covered for a in by_assessment.get(assessment, [])]
+        written += fit_scores_compute(model_version=version, attempt_ids=ids)
+    return written

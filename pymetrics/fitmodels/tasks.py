@@ -1,0 +1,45 @@
+"""Celery tasks of the job-fit layer: ids in, idempotent, retried with backoff on outages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from pymetrics.fitmodels.models import FitModelVersion, ModelStatus
+from pymetrics.fitmodels.services import (
+    attempts_fit_scores_compute,
+    fit_scores_compute,
+    training_job_run,
+)
+
+_RETRY: dict[str, Any] = {
+    "autoretry_for": (DatabaseError, OSError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
+@shared_task(name="fitmodels.train_job_profile_model", acks_late=True, **_RETRY)
+def train_job_profile_model(training_job_id: int) -> dict[str, Any]:
+    """Train (audit, debias) the model a training job asked for."""
+    version = training_job_run(training_job_id=training_job_id)
+    return {"model_version": version.pk if version else None}
+
+
+@shared_task(name="fitmodels.score_with_fit_model", **_RETRY)
+def score_with_fit_model(model_version_id: int) -> dict[str, int]:
+    """Score every candidate of the role with a version that was just activated."""
+    version = FitModelVersion.objects.select_related("job_profile").get(pk=model_version_id)
+    if version.status != ModelStatus.ACTIVE:
+        return {"scored": 0}  # retired again before this ran: nothing to do
+    return {"scored": fit_scores_compute(model_version=version)}
+
+
+@shared_task(name="fitmodels.score_attempts_fit", **_RETRY)
+def score_attempts_fit(attempt_ids: list[int]) -> dict[str, int]:
+    """Attempts' fit to each role whose active model covers them (after their traits)."""
+    return {"scored": attempts_fit_scores_compute(attempt_ids=attempt_ids)}
