@@ -2,6 +2,7 @@ from django.urls import path
 
 from pymetrics.play import api as play_api
 from pymetrics.staff import api as staff_api
+from pymetrics.staff import api_fitmodels as fit_api
 
 app_name = "api"
 
@@ -27,6 +28,43 @@ urlpatterns = [
         staff_api.CandidateDetailApi.as_view(),
         name="candidate-detail",
     ),
+    path(
+        "candidates/<int:candidate_id>/groups/",
+        fit_api.CandidateGroupsApi.as_view(),
+        name="candidate-groups",
+    ),
+    path("job-profiles/", fit_api.JobProfileListCreateApi.as_view(), name="job-profiles"),
+    path(
+        "job-profiles/<int:job_profile_id>/",
+        fit_api.JobProfileDetailApi.as_view(),
+        name="job-profile-detail",
+    ),
+    path(
+        "job-profiles/<int:job_profile_id>/incumbents/",
+        fit_api.IncumbentsApi.as_view(),
+        name="job-profile-incumbents",
+    ),
+    path(
+        "job-profiles/<int:job_profile_id>/train/",
+        fit_api.TrainApi.as_view(),
+        name="job-profile-train",
+    ),
+    path(
+        "training-jobs/<int:training_job_id>/",
+        fit_api.TrainingJobApi.as_view(),
+        name="training-job-detail",
+    ),
+    path(
+        "fit-models/<int:model_version_id>/", fit_api.FitModelApi.as_view(), name="fit-model-detail"
+    ),
+    *[
+        path(
+            f"fit-models/<int:model_version_id>/{action}/",
+            fit_api.FitModelActionApi.as_view(action_name=action),
+            name=f"fit-model-{action}",
+        )
+        for action in ("audit", "activate", "retire")
+    ],
     path("play/<str:invite_token>/start/", play_api.PlayStartApi.as_view(), name="play-start"),
     path(
         "play/game-sessions/<int:game_session_id>/events/",

@@ -24,6 +24,7 @@ from pymetrics.fitmodels.models import (
     FitScore,
     JobProfile,
     ModelStatus,
+    TrainingJob,
 )
 from pymetrics.psychometrics.inference import metric_z_scores
 from pymetrics.psychometrics.norms import NormTableData
@@ -267,3 +268,78 @@ def attempt_fit_summaries(*, attempt_id: int | None) -> list[dict[str, object]]:
         }
         for score in scores
     ]
+
+
+def job_profile_list(*, organization_id: int) -> list[JobProfile]:
+    return list(
+        JobProfile.objects.filter(organization_id=organization_id)
+        .prefetch_related("assessments")
+        .order_by("name", "pk")
+    )
+
+
+def fit_model_version_get(*, organization_id: int, model_version_id: int) -> FitModelVersion:
+    """The organisation's model version, or NotFound (also for another organisation's id)."""
+    version = (
+        FitModelVersion.objects.select_related("job_profile")
+        .filter(job_profile__organization_id=organization_id, pk=model_version_id)
+        .first()
+    )
+    if version is None:
+        raise NotFound(f"model version {model_version_id} not found")
+    return version
+
+
+def training_job_get(*, organization_id: int, training_job_id: int) -> TrainingJob:
+    job = TrainingJob.objects.filter(
+        job_profile__organization_id=organization_id, pk=training_job_id
+    ).first()
+    if job is None:
+        raise NotFound(f"training job {training_job_id} not found")
+    return job
+
+
+def fit_model_version_summary(version: FitModelVersion) -> dict[str, object]:
+    """A version as the API and the pages show it (JSON types; no artefact)."""
+    cv = version.cv_report
+    return {
+        "id": version.pk,
+        "job_profile": {"id": version.job_profile_id, "name": version.job_profile.name},
+        "version": version.version,
+        "label": version.label,
+        "algorithm": version.algorithm,
+        "status": version.status,
+        "feature_names": version.feature_names,
+        "fingerprint": version.fingerprint,
+        "n_successful": version.n_successful,
+        "n_baseline": version.n_baseline,
+        "simulated_training": bool(cv.get("simulated_rows", 0)),
+        "threshold": version.threshold,
+        "auc": cv.get("auc"),
+        "auc_ci": cv.get("auc_ci"),
+        "cross_validation": cv,
+        "features": version.feature_weights,
+        "audit_passed": version.audit_passed,
+        "audit": version.audit_report,
+        "audited_at": version.audited_at,
+        "debias_history": version.debias_history,
+        "created_at": version.created_at,
+        "activated_at": version.activated_at,
+        "retired_at": version.retired_at,
+    }
+
+
+def training_job_summary(job: TrainingJob) -> dict[str, object]:
+    return {
+        "id": job.pk,
+        "job_profile_id": job.job_profile_id,
+        "state": job.state,
+        "progress": job.progress,
+        "message": job.message,
+        "error": job.error,
+        "algorithm": job.algorithm,
+        "model_version_id": job.model_version_id,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }

@@ -19,10 +19,10 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from pymetrics.accounts.models import Organization
+from pymetrics.accounts.models import Organization, Role
 from pymetrics.accounts.services import Actor, audit_log_record
 from pymetrics.assessments.models import Assessment, Attempt, Candidate
-from pymetrics.common.errors import Conflict, ValidationFailed
+from pymetrics.common.errors import Conflict, PermissionDenied, ValidationFailed
 from pymetrics.common.versions import bump, candidate_scope
 from pymetrics.fitmodels.models import (
     Algorithm,
@@ -64,6 +64,16 @@ SCORE_BATCH = 2000
 INTERSECTIONS: tuple[tuple[str, ...], ...] = (("gender", "ethnicity"),)
 
 
+#: Roles that may train, audit, activate and retire models (and define roles).
+MODEL_MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
+
+
+def _require_manager(actor: Actor | None, what: str) -> None:
+    """Only owners and admins change models; None is the platform itself (commands, tasks)."""
+    if actor is not None and actor.role not in MODEL_MANAGERS:
+        raise PermissionDenied(f"only an owner or an admin may {what}")
+
+
 def _audit(
     actor: Actor | None, organization: Organization, action: str, obj: Any, **details: Any
 ) -> None:
@@ -92,6 +102,7 @@ def job_profile_create(
     algorithm: str = Algorithm.LOGISTIC_REGRESSION,
     threshold: float = 50.0,
 ) -> JobProfile:
+    _require_manager(actor, "define a role")
     name = name.strip()
     if not name:
         raise ValidationFailed("a job profile needs a name", details={"name": "required"})
@@ -126,6 +137,7 @@ def incumbents_add(
     *, actor: Actor, job_profile: JobProfile, candidates: Sequence[Candidate], successful: bool
 ) -> int:
     """Mark the organisation's candidates as incumbents of the role; returns how many are new."""
+    _require_manager(actor, "change a role's incumbents")
     for candidate in candidates:
         if candidate.organization_id != job_profile.organization_id:
             raise ValidationFailed(f"candidate {candidate.pk} is not this organisation's")
@@ -161,6 +173,7 @@ def incumbents_import(
     Feature names are the model's (``trait:attention``, ``metric:balloons.adjusted_pumps``);
     values are z-scores. The whole import is refused on the first bad row, naming it.
     """
+    _require_manager(actor, "change a role's incumbents")
     allowed_prefixes = ("trait:", "metric:")
     incumbents = []
     seen: set[str] = set()
@@ -212,17 +225,35 @@ def incumbents_import(
 def candidate_groups_record(
     *, actor: Actor | None, candidate: Candidate, groups: Mapping[str, str | None]
 ) -> CandidateGroups:
-    """Store (replace) the groups a candidate reported, encrypted, for bias audits."""
+    """Store (replace) the groups a candidate reported, encrypted, for bias audits.
+
+    The audit log records that groups were recorded, and which attributes, never the
+    groups themselves.
+    """
+    _require_manager(actor, "record a candidate's reported groups")
+    if actor is not None and candidate.organization_id != actor.organization.pk:
+        raise ValidationFailed(f"candidate {candidate.pk} is not this organisation's")
     cleaned = {}
     for attribute, group in groups.items():
         name = str(attribute).strip()
         if not name:
             raise ValidationFailed("an attribute needs a name")
         cleaned[name] = None if group is None or not str(group).strip() else str(group).strip()
-    record, _ = CandidateGroups.objects.update_or_create(
-        candidate=candidate,
-        defaults={"groups": json.dumps(cleaned, sort_keys=True), "recorded_at": timezone.now()},
-    )
+    with transaction.atomic():
+        record, _ = CandidateGroups.objects.update_or_create(
+            candidate=candidate,
+            defaults={
+                "groups": json.dumps(cleaned, sort_keys=True),
+                "recorded_at": timezone.now(),
+            },
+        )
+        _audit(
+            actor,
+            candidate.organization,
+            "candidate.groups.record",
+            candidate,
+            attributes=sorted(cleaned),
+        )
     return record
 
 
@@ -243,6 +274,7 @@ def training_job_request(
     or the caller runs :func:`training_job_run` itself (the ``train_model`` command)."""
     from pymetrics.fitmodels.tasks import train_job_profile_model
 
+    _require_manager(actor, "train a model")
     algorithm = algorithm or job_profile.algorithm
     if algorithm not in Algorithm.values:
         raise ValidationFailed(f"algorithm must be one of {Algorithm.values}")
@@ -456,6 +488,7 @@ def fit_model_audit(*, actor: Actor | None, model_version: FitModelVersion) -> A
     back to draft; an active one stays active (its scores are live) but carries the
     failing report, which the pages show as an alert.
     """
+    _require_manager(actor, "audit a model")
     profile = model_version.job_profile
     model = load_model(bytes(model_version.artefact))
     audit_set = debiasing_set(organization_id=profile.organization_id, feature_set=profile.features)
@@ -494,6 +527,7 @@ def fit_model_activate(*, actor: Actor | None, model_version: FitModelVersion) -
     """Make a version the role's active model; refused unless its bias audit passed."""
     from pymetrics.fitmodels.tasks import score_with_fit_model
 
+    _require_manager(actor, "activate a model")
     if model_version.status == ModelStatus.ACTIVE:
         return model_version
     if not model_version.audit_passed:
@@ -534,6 +568,7 @@ def fit_model_activate(*, actor: Actor | None, model_version: FitModelVersion) -
 
 def fit_model_retire(*, actor: Actor | None, model_version: FitModelVersion) -> None:
     """Stop using a version: its scores stay stored but are no longer shown as the fit."""
+    _require_manager(actor, "retire a model")
     with transaction.atomic():
         FitModelVersion.objects.filter(pk=model_version.pk).update(
             status=ModelStatus.RETIRED, retired_at=timezone.now()

@@ -1,0 +1,389 @@
+"""Staff REST API of the job-fit layer: roles, incumbents, training, audits, activation.
+
+Every object is looked up within the caller's organisation (another organisation's
+id answers 404). Reads are open to members; changes are for owners and admins
+(the services refuse anyone else with 403). Training runs as a Celery task: the
+answer is 202 with the training job, whose progress the client polls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pymetrics.accounts.permissions import actor_for_request
+from pymetrics.accounts.services import Actor
+from pymetrics.assessments.models import Assessment, Candidate
+from pymetrics.assessments.selectors import assessment_get, candidate_get
+from pymetrics.common.api import ErrorSerializer
+from pymetrics.common.errors import ValidationFailed
+from pymetrics.fitmodels.models import Algorithm, FeatureSet
+from pymetrics.fitmodels.selectors import (
+    fit_model_version_get,
+    fit_model_version_summary,
+    fit_model_versions,
+    job_profile_get,
+    job_profile_list,
+    training_job_get,
+    training_job_summary,
+)
+from pymetrics.fitmodels.services import (
+    candidate_groups_record,
+    fit_model_activate,
+    fit_model_audit,
+    fit_model_retire,
+    incumbents_add,
+    incumbents_import,
+    job_profile_create,
+    training_job_request,
+)
+
+
+def _actor(request: Request) -> Actor:
+    actor = actor_for_request(request)
+    assert actor is not None  # guaranteed by IsOrganizationMember
+    return actor
+
+
+# --- roles -------------------------------------------------------------------------------
+
+
+class JobProfileInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    assessment_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        default=list,
+        help_text="candidates of these assessments get a fit score",
+    )
+    baseline_assessment_id = serializers.IntegerField(
+        required=False, allow_null=True, help_text="its completed candidates are the baseline"
+    )
+    features = serializers.ChoiceField(choices=FeatureSet.values, default=FeatureSet.TRAITS)
+    algorithm = serializers.ChoiceField(
+        choices=Algorithm.values, default=Algorithm.LOGISTIC_REGRESSION
+    )
+    threshold = serializers.FloatField(default=50.0, help_text="pass = fit score >= threshold")
+
+
+class JobProfileOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    assessment_ids = serializers.ListField(child=serializers.IntegerField())
+    baseline_assessment_id = serializers.IntegerField(allow_null=True)
+    features = serializers.CharField()
+    algorithm = serializers.CharField()
+    threshold = serializers.FloatField()
+    incumbents = serializers.IntegerField(
+        help_text="incumbents recorded (all, not only successful)"
+    )
+    versions = serializers.ListField(child=serializers.DictField(), help_text="newest first")
+
+
+def _job_profile_out(profile: Any) -> dict[str, Any]:
+    return {
+        "id": profile.pk,
+        "name": profile.name,
+        "description": profile.description,
+        "assessment_ids": sorted(a.pk for a in profile.assessments.all()),
+        "baseline_assessment_id": profile.baseline_assessment_id,
+        "features": profile.features,
+        "algorithm": profile.algorithm,
+        "threshold": profile.threshold,
+        "incumbents": profile.incumbents.count(),
+        "versions": [
+            {
+                "id": v.pk,
+                "version": v.version,
+                "status": v.status,
+                "auc": v.cv_report.get("auc"),
+                "audit_passed": v.audit_passed,
+            }
+            for v in fit_model_versions(job_profile=profile)
+        ],
+    }
+
+
+def _assessments(actor: Actor, ids: list[int]) -> list[Assessment]:
+    return [assessment_get(organization=actor.organization, assessment_id=i) for i in ids]
+
+
+class JobProfileListCreateApi(APIView):
+    @extend_schema(
+        operation_id="job_profiles_list", responses=JobProfileOutputSerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        actor = _actor(request)
+        profiles = job_profile_list(organization_id=actor.organization.pk)
+        return Response([_job_profile_out(p) for p in profiles])
+
+    @extend_schema(
+        operation_id="job_profiles_create",
+        request=JobProfileInputSerializer,
+        responses={
+            201: JobProfileOutputSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        actor = _actor(request)
+        payload = JobProfileInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        baseline_id = data.get("baseline_assessment_id")
+        profile = job_profile_create(
+            actor=actor,
+            name=data["name"],
+            description=data["description"],
+            assessments=_assessments(actor, data["assessment_ids"]),
+            baseline_assessment=_assessments(actor, [baseline_id])[0] if baseline_id else None,
+            features=data["features"],
+            algorithm=data["algorithm"],
+            threshold=data["threshold"],
+        )
+        return Response(_job_profile_out(profile), status=status.HTTP_201_CREATED)
+
+
+class JobProfileDetailApi(APIView):
+    @extend_schema(
+        operation_id="job_profiles_retrieve",
+        responses={200: JobProfileOutputSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, job_profile_id: int) -> Response:
+        actor = _actor(request)
+        profile = job_profile_get(
+            organization_id=actor.organization.pk, job_profile_id=job_profile_id
+        )
+        return Response(_job_profile_out(profile))
+
+
+class IncumbentsInputSerializer(serializers.Serializer):
+    candidate_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="the organisation's candidates who hold the role",
+    )
+    successful = serializers.BooleanField(
+        required=False, help_text="with candidate_ids: whether they succeed in the role"
+    )
+    rows = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text='imported incumbents: {"external_id", "successful", "trait:<name>": z, ...}',
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("candidate_ids" in attrs) == ("rows" in attrs):
+            raise serializers.ValidationError("give either candidate_ids or rows")
+        if "candidate_ids" in attrs and "successful" not in attrs:
+            raise serializers.ValidationError({"successful": "required with candidate_ids"})
+        return attrs
+
+
+class IncumbentsApi(APIView):
+    @extend_schema(
+        operation_id="job_profiles_incumbents_add",
+        request=IncumbentsInputSerializer,
+        responses={
+            200: OpenApiResponse(description='{"added": int}'),
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request, job_profile_id: int) -> Response:
+        actor = _actor(request)
+        profile = job_profile_get(
+            organization_id=actor.organization.pk, job_profile_id=job_profile_id
+        )
+        payload = IncumbentsInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if "rows" in data:
+            added = incumbents_import(actor=actor, job_profile=profile, rows=data["rows"])
+        else:
+            candidates: list[Candidate] = [
+                candidate_get(organization=actor.organization, candidate_id=i)
+                for i in data["candidate_ids"]
+            ]
+            added = incumbents_add(
+                actor=actor,
+                job_profile=profile,
+                candidates=candidates,
+                successful=data["successful"],
+            )
+        return Response({"added": added})
+
+
+class TrainInputSerializer(serializers.Serializer):
+    algorithm = serializers.ChoiceField(choices=Algorithm.values, required=False)
+    debias = serializers.BooleanField(
+        default=True, help_text="run the debiasing loop when the bias audit fails"
+    )
+    seed = serializers.IntegerField(default=0)
+
+
+class TrainingJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    job_profile_id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed"])
+    progress = serializers.FloatField(help_text="0..1")
+    message = serializers.CharField()
+    error = serializers.CharField(help_text="why it failed (empty otherwise)")
+    algorithm = serializers.CharField()
+    model_version_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class TrainApi(APIView):
+    @extend_schema(
+        operation_id="job_profiles_train",
+        request=TrainInputSerializer,
+        responses={
+            202: TrainingJobSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+        summary="Train a new model version (a Celery task; poll the training job)",
+    )
+    def post(self, request: Request, job_profile_id: int) -> Response:
+        actor = _actor(request)
+        profile = job_profile_get(
+            organization_id=actor.organization.pk, job_profile_id=job_profile_id
+        )
+        payload = TrainInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        job = training_job_request(
+            actor=actor,
+            job_profile=profile,
+            algorithm=payload.validated_data.get("algorithm"),
+            debias_if_needed=payload.validated_data["debias"],
+            seed=payload.validated_data["seed"],
+        )
+        job.refresh_from_db()  # the embedded default trains at once, in this request
+        return Response(training_job_summary(job), status=status.HTTP_202_ACCEPTED)
+
+
+class TrainingJobApi(APIView):
+    @extend_schema(
+        operation_id="training_jobs_retrieve",
+        responses={200: TrainingJobSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, training_job_id: int) -> Response:
+        actor = _actor(request)
+        job = training_job_get(
+            organization_id=actor.organization.pk, training_job_id=training_job_id
+        )
+        return Response(training_job_summary(job))
+
+
+# --- model versions ----------------------------------------------------------------------
+
+
+class FitModelSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    job_profile = serializers.DictField()
+    version = serializers.IntegerField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    algorithm = serializers.CharField()
+    status = serializers.ChoiceField(choices=["draft", "audited", "active", "retired"])
+    feature_names = serializers.ListField(child=serializers.CharField())
+    fingerprint = serializers.CharField(help_text="sha256 of the training data")
+    n_successful = serializers.IntegerField()
+    n_baseline = serializers.IntegerField()
+    simulated_training = serializers.BooleanField()
+    threshold = serializers.FloatField()
+    auc = serializers.FloatField(allow_null=True, help_text="cross-validated")
+    auc_ci = serializers.DictField(allow_null=True)
+    cross_validation = serializers.DictField(help_text="ROC, reliability curve, Brier score")
+    features = serializers.DictField(help_text="feature effects, down-weights, imputation")
+    audit_passed = serializers.BooleanField(allow_null=True)
+    audit = serializers.DictField(allow_null=True, help_text="the bias audit (docs/fitmodels.md)")
+    audited_at = serializers.DateTimeField(allow_null=True)
+    debias_history = serializers.ListField(child=serializers.DictField())
+    created_at = serializers.DateTimeField()
+    activated_at = serializers.DateTimeField(allow_null=True)
+    retired_at = serializers.DateTimeField(allow_null=True)
+
+
+class FitModelApi(APIView):
+    @extend_schema(
+        operation_id="fit_models_retrieve",
+        responses={200: FitModelSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, model_version_id: int) -> Response:
+        actor = _actor(request)
+        version = fit_model_version_get(
+            organization_id=actor.organization.pk, model_version_id=model_version_id
+        )
+        return Response(fit_model_version_summary(version))
+
+
+class FitModelActionApi(APIView):
+    action_name = ""
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: FitModelSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer, description="activation refused: the audit has not passed"
+            ),
+        },
+    )
+    def post(self, request: Request, model_version_id: int) -> Response:
+        actor = _actor(request)
+        version = fit_model_version_get(
+            organization_id=actor.organization.pk, model_version_id=model_version_id
+        )
+        if self.action_name == "audit":
+            fit_model_audit(actor=actor, model_version=version)
+        elif self.action_name == "activate":
+            fit_model_activate(actor=actor, model_version=version)
+        elif self.action_name == "retire":
+            fit_model_retire(actor=actor, model_version=version)
+        else:  # pragma: no cover - the URLs name only the three
+            raise ValidationFailed(f"unknown action {self.action_name!r}")
+        version.refresh_from_db()
+        return Response(fit_model_version_summary(version))
+
+
+class CandidateGroupsInputSerializer(serializers.Serializer):
+    groups = serializers.DictField(
+        child=serializers.CharField(allow_null=True, allow_blank=True),
+        help_text='attribute -> the group the candidate reported, e.g. {"gender": "female"}',
+    )
+
+
+class CandidateGroupsApi(APIView):
+    @extend_schema(
+        operation_id="candidates_groups_record",
+        request=CandidateGroupsInputSerializer,
+        responses={204: None, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        summary="Record the groups a candidate reported (encrypted; used only for bias audits)",
+    )
+    def put(self, request: Request, candidate_id: int) -> Response:
+        actor = _actor(request)
+        candidate = candidate_get(organization=actor.organization, candidate_id=candidate_id)
+        payload = CandidateGroupsInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        candidate_groups_record(
+            actor=actor, candidate=candidate, groups=payload.validated_data["groups"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
