@@ -22,6 +22,7 @@ from pymetrics.accounts.services import api_key_create, api_key_revoke
 from pymetrics.assessments.models import Assessment, Candidate, GameSession
 from pymetrics.assessments.services import assessment_create, candidate_invite
 from pymetrics.conftest import HAND_METRICS, start_play
+from pymetrics.fitmodels.models import FitModelVersion, JobProfile, TrainingJob
 
 
 def _error(response) -> dict:
@@ -425,20 +426,46 @@ BY_ID = [
     pytest.param("api:assessment-candidates", "POST", id="assessment-candidates-POST"),
     pytest.param("api:candidate-detail", "GET", id="candidate-detail-GET"),
     pytest.param("api:assessment-dashboard", "GET", id="assessment-dashboard-GET"),
+    pytest.param("api:candidate-groups", "PUT", id="candidate-groups-PUT"),
+    pytest.param("api:job-profile-detail", "GET", id="job-profile-detail-GET"),
+    pytest.param("api:job-profile-incumbents", "POST", id="job-profile-incumbents-POST"),
+    pytest.param("api:job-profile-train", "POST", id="job-profile-train-POST"),
+    pytest.param("api:training-job-detail", "GET", id="training-job-detail-GET"),
+    pytest.param("api:fit-model-detail", "GET", id="fit-model-detail-GET"),
+    pytest.param("api:fit-model-audit", "POST", id="fit-model-audit-POST"),
+    pytest.param("api:fit-model-activate", "POST", id="fit-model-activate-POST"),
+    pytest.param("api:fit-model-retire", "POST", id="fit-model-retire-POST"),
 ]
+# Endpoints that change models are for owners and admins: the other organisation's
+# recruiter reaches them (403, not 404) but may not use them.
+MANAGERS_ONLY = {
+    "api:candidate-groups",
+    "api:job-profile-incumbents",
+    "api:job-profile-train",
+    "api:fit-model-audit",
+    "api:fit-model-activate",
+    "api:fit-model-retire",
+}
 # Collections: another organisation's objects must not be in them.
 COLLECTIONS = [
     pytest.param("api:assessments", "GET", id="assessments-GET"),
     pytest.param("api:assessments", "POST", id="assessments-POST"),
 ]
+ROLE_COLLECTIONS = [
+    pytest.param("api:job-profiles", "GET", id="job-profiles-GET"),
+    pytest.param("api:job-profiles", "POST", id="job-profiles-POST"),
+]
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("api:assessment-candidates", "POST"): {"email": "eve@example.org", "name": "Eve"},
     ("api:assessments", "POST"): {"name": "Globex secret", "games": ["balloons"]},
+    ("api:candidate-groups", "PUT"): {"groups": {"gender": "female"}},
+    ("api:job-profile-incumbents", "POST"): {"candidate_ids": [], "successful": True},
+    ("api:job-profiles", "POST"): {"name": "Globex role"},
 }
 
 
 def test_every_staff_endpoint_is_in_the_isolation_tests(db):
-    listed = {tuple(param.values) for param in BY_ID + COLLECTIONS}
+    listed = {tuple(param.values) for param in BY_ID + COLLECTIONS + ROLE_COLLECTIONS}
 
     assert set(_staff_routes()) == listed
 
@@ -452,7 +479,28 @@ def foreign_ids(other_organization) -> dict[str, int]:
     invitation = candidate_invite(
         assessment=assessment, email="gus@globex.example", name="Gus", external_id="g-1"
     )
-    return {"assessment_id": assessment.pk, "candidate_id": invitation.candidate.pk}
+    profile = JobProfile.objects.create(organization=other_organization, name="Globex role")
+    job = TrainingJob.objects.create(job_profile=profile, algorithm="logistic_regression")
+    version = FitModelVersion.objects.create(
+        job_profile=profile,
+        version=1,
+        algorithm="logistic_regression",
+        feature_names=["trait:attention"],
+        artefact=b"",
+        fingerprint="0" * 64,
+        n_successful=40,
+        n_baseline=80,
+        threshold=50.0,
+        cv_report={"auc": 0.7},
+        feature_weights={},
+    )
+    return {
+        "assessment_id": assessment.pk,
+        "candidate_id": invitation.candidate.pk,
+        "job_profile_id": profile.pk,
+        "training_job_id": job.pk,
+        "model_version_id": version.pk,
+    }
 
 
 def _call(client: APIClient, route: str, method: str, kwargs: dict[str, int]):
@@ -478,7 +526,8 @@ def test_another_organisations_id_is_404(
     assert error["message"].endswith(f" {next(iter(kwargs.values()))} not found")
     assert (Candidate.objects.count(), AuditLog.objects.count()) == counts
     # while the owner's own key reaches it (the 404 is isolation, not a broken URL)
-    assert _call(other_staff_client, route, method, kwargs).status_code in (200, 201)
+    owner = _call(other_staff_client, route, method, kwargs).status_code
+    assert owner in ((403,) if route in MANAGERS_ONLY else (200, 201))
 
 
 @pytest.mark.parametrize(("route", "method"), COLLECTIONS)
@@ -497,3 +546,19 @@ def test_collections_hold_only_the_callers_organisation(
     assert set(returned) <= ours
     if method == "GET":
         assert returned == [assessment.pk]
+
+
+@pytest.mark.parametrize(("route", "method"), ROLE_COLLECTIONS)
+def test_the_roles_collection_holds_only_the_callers_organisation(
+    staff_client, foreign_ids, organization, route, method
+):
+    own = JobProfile.objects.create(organization=organization, name="Our role")
+
+    response = _call(staff_client, route, method, {})
+
+    if method == "GET":
+        assert response.status_code == 200
+        assert [p["id"] for p in response.json()] == [own.pk]
+    else:  # a recruiter may not define roles; nothing is created anywhere
+        assert response.status_code == 403
+        assert JobProfile.objects.filter(name="Globex role").count() == 1
