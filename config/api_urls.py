@@ -65,6 +65,13 @@ urlpatterns = [
         )
         for action in ("audit", "activate", "retire")
     ],
+    path("session-reviews/", fit_api.SessionReviewListApi.as_view(), name="session-reviews"),
+    path(
+        "session-reviews/<int:review_id>/decide/",
+        fit_api.SessionReviewDecideApi.as_view(),
+        name="session-review-decide",
+    ),
+    path("anomaly-scans/", fit_api.AnomalyScanApi.as_view(), name="anomaly-scans"),
     path("play/<str:invite_token>/start/", play_api.PlayStartApi.as_view(), name="play-start"),
     path(
         "play/game-sessions/<int:game_session_id>/events/",

@@ -153,6 +153,9 @@ class GameSession(models.Model):
     acked_seq = models.PositiveIntegerField(default=0)
     event_count = models.PositiveIntegerField(default=0)
     scoring_error = models.TextField(blank=True)
+    #: a reviewer judged it not the candidate's own play (anomaly review): its attempt
+    #: leaves norm tables, model training data and bias audits; its scores stay, marked
+    invalidated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

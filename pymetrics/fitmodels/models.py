@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from pymetrics.accounts.models import Organization
-from pymetrics.assessments.models import Assessment, Attempt, Candidate
+from pymetrics.assessments.models import Assessment, Attempt, Candidate, GameSession
 from pymetrics.common.crypto import EncryptedTextField
 
 
@@ -240,3 +240,42 @@ class FitScore(models.Model):
 
     def __str__(self) -> str:
         return f"fit {self.score:.0f} of attempt {self.attempt_id}"
+
+
+class ReviewState(models.TextChoices):
+    PENDING = "pending", "Waiting for a reviewer"
+    ACCEPTED = "accepted", "Accepted as the candidate's own play"
+    INVALIDATED = "invalidated", "Invalidated"
+
+
+class SessionReview(models.Model):
+    """A game session the anomaly scan found suspicious, waiting for (or given) a verdict.
+
+    ``reasons`` are the scan's plain-language reasons (rule flags, the isolation
+    forest's score and the metrics behind it, values beyond the reference
+    population); ``assessment`` the whole scan result for that session.
+    """
+
+    game_session = models.OneToOneField(
+        GameSession, on_delete=models.CASCADE, related_name="review"
+    )
+    game = models.CharField(max_length=32)
+    anomaly_score = models.FloatField()
+    reasons = models.JSONField(default=list)
+    assessment = models.JSONField(default=dict)
+    detector_fingerprint = models.CharField(max_length=64)
+    state = models.CharField(
+        max_length=16, choices=ReviewState.choices, default=ReviewState.PENDING, db_index=True
+    )
+    note = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("state", "-anomaly_score", "pk")
+
+    def __str__(self) -> str:
+        return f"review of session {self.game_session_id}: {self.state}"

@@ -24,6 +24,7 @@ from pymetrics.fitmodels.models import (
     FitScore,
     JobProfile,
     ModelStatus,
+    SessionReview,
     TrainingJob,
 )
 from pymetrics.psychometrics.inference import metric_z_scores
@@ -75,10 +76,15 @@ def attempt_features(
 
 
 def latest_completed_attempts(*, candidate_ids: Iterable[int]) -> dict[int, int]:
-    """candidate id -> their latest completed attempt's id (candidates with none are left out)."""
+    """candidate id -> their latest completed attempt's id (candidates with none are left out).
+
+    Attempts with a session a reviewer invalidated (anomaly review) are not used:
+    they leave training data and bias audits.
+    """
     latest: dict[int, int] = {}
     rows = (
         Attempt.objects.filter(candidate_id__in=list(candidate_ids), state=AttemptState.COMPLETED)
+        .exclude(game_sessions__invalidated_at__isnull=False)
         .order_by("candidate_id", "-completed_at", "-pk")
         .values_list("candidate_id", "pk")
     )
@@ -342,4 +348,37 @@ def training_job_summary(job: TrainingJob) -> dict[str, object]:
         "created_at": job.created_at,
         "started_at": job.started_at,
         "finished_at": job.finished_at,
+    }
+
+
+def session_reviews(*, organization_id: int, state: str | None = None) -> list[SessionReview]:
+    reviews = SessionReview.objects.filter(
+        game_session__attempt__candidate__organization_id=organization_id
+    ).select_related("game_session__attempt")
+    if state:
+        reviews = reviews.filter(state=state)
+    return list(reviews.order_by("state", "-anomaly_score", "pk"))
+
+
+def session_review_get(*, organization_id: int, review_id: int) -> SessionReview:
+    review = SessionReview.objects.filter(
+        game_session__attempt__candidate__organization_id=organization_id, pk=review_id
+    ).first()
+    if review is None:
+        raise NotFound(f"session review {review_id} not found")
+    return review
+
+
+def session_review_summary(review: SessionReview) -> dict[str, object]:
+    return {
+        "id": review.pk,
+        "game_session_id": review.game_session_id,
+        "candidate_id": review.game_session.attempt.candidate_id,
+        "game": review.game,
+        "anomaly_score": review.anomaly_score,
+        "reasons": review.reasons,
+        "state": review.state,
+        "note": review.note,
+        "reviewed_at": review.reviewed_at,
+        "created_at": review.created_at,
     }

@@ -7,6 +7,8 @@ from typing import Any
 from celery import shared_task
 from django.db import DatabaseError
 
+from pymetrics.accounts.models import Organization
+from pymetrics.fitmodels.anomaly_services import anomaly_scan
 from pymetrics.fitmodels.models import FitModelVersion, ModelStatus
 from pymetrics.fitmodels.services import (
     attempts_fit_scores_compute,
@@ -43,3 +45,11 @@ def score_with_fit_model(model_version_id: int) -> dict[str, int]:
 def score_attempts_fit(attempt_ids: list[int]) -> dict[str, int]:
     """Attempts' fit to each role whose active model covers them (after their traits)."""
     return {"scored": attempts_fit_scores_compute(attempt_ids=attempt_ids)}
+
+
+@shared_task(name="fitmodels.scan_anomalies", **_RETRY)
+def scan_anomalies(organization_id: int, game: str) -> dict[str, int]:
+    """Scan one game's sessions of an organisation and queue the suspicious ones."""
+    organization = Organization.objects.get(pk=organization_id)
+    summary = anomaly_scan(organization=organization, game=game)
+    return {"sessions": summary.sessions, "suspicious": summary.suspicious}

@@ -274,7 +274,7 @@ def _completed_attempt_ids(
         candidate__organization=organization,
         game_sessions__state=GameSessionState.SCORED,
         candidate__is_simulated=False,
-    )
+    ).exclude(game_sessions__invalidated_at__isnull=False)  # a reviewer judged it not theirs
     if assessment is not None:
         attempts = attempts.filter(assessment=assessment)
     return sorted(set(attempts.values_list("pk", flat=True)))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +22,8 @@ from pymetrics.accounts.services import Actor
 from pymetrics.assessments.models import Assessment, Candidate
 from pymetrics.assessments.selectors import assessment_get, candidate_get
 from pymetrics.common.api import ErrorSerializer
-from pymetrics.common.errors import ValidationFailed
+from pymetrics.common.errors import PermissionDenied, ValidationFailed
+from pymetrics.fitmodels.anomaly_services import REVIEWERS, session_review_decide
 from pymetrics.fitmodels.models import Algorithm, FeatureSet
 from pymetrics.fitmodels.selectors import (
     fit_model_version_get,
@@ -29,6 +31,9 @@ from pymetrics.fitmodels.selectors import (
     fit_model_versions,
     job_profile_get,
     job_profile_list,
+    session_review_get,
+    session_review_summary,
+    session_reviews,
     training_job_get,
     training_job_summary,
 )
@@ -42,6 +47,8 @@ from pymetrics.fitmodels.services import (
     job_profile_create,
     training_job_request,
 )
+from pymetrics.fitmodels.tasks import scan_anomalies
+from pymetrics.games.registry import game_keys
 
 
 def _actor(request: Request) -> Actor:
@@ -387,3 +394,92 @@ class CandidateGroupsApi(APIView):
             actor=actor, candidate=candidate, groups=payload.validated_data["groups"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- the anomaly review queue ---------------------------------------------------------------
+
+
+class SessionReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    game_session_id = serializers.IntegerField()
+    candidate_id = serializers.IntegerField()
+    game = serializers.CharField()
+    anomaly_score = serializers.FloatField(help_text="higher = more unusual (0-1)")
+    reasons = serializers.ListField(child=serializers.CharField())
+    state = serializers.ChoiceField(choices=["pending", "accepted", "invalidated"])
+    note = serializers.CharField()
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class SessionReviewListApi(APIView):
+    @extend_schema(
+        operation_id="session_reviews_list",
+        parameters=[OpenApiParameter("state", str, enum=["pending", "accepted", "invalidated"])],
+        responses=SessionReviewSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        actor = _actor(request)
+        reviews = session_reviews(
+            organization_id=actor.organization.pk, state=request.query_params.get("state")
+        )
+        return Response([session_review_summary(r) for r in reviews])
+
+
+class AnomalyScanInputSerializer(serializers.Serializer):
+    game = serializers.ChoiceField(choices=game_keys())
+
+
+class AnomalyScanApi(APIView):
+    @extend_schema(
+        operation_id="anomaly_scans_create",
+        request=AnomalyScanInputSerializer,
+        responses={
+            202: OpenApiResponse(description='{"game": key, "queued": true}'),
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+        },
+        summary="Scan a game's sessions for anomalies (a Celery task; see session-reviews)",
+    )
+    def post(self, request: Request) -> Response:
+        actor = _actor(request)
+        if actor.role not in REVIEWERS:
+            raise PermissionDenied("only owners, admins and analysts scan for anomalies")
+        payload = AnomalyScanInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        game = payload.validated_data["game"]
+        organization_id = actor.organization.pk
+        transaction.on_commit(lambda: scan_anomalies.delay(organization_id, game))
+        return Response({"game": game, "queued": True}, status=status.HTTP_202_ACCEPTED)
+
+
+class SessionReviewDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["accept", "invalidate"])
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SessionReviewDecideApi(APIView):
+    @extend_schema(
+        operation_id="session_reviews_decide",
+        request=SessionReviewDecisionSerializer,
+        responses={
+            200: SessionReviewSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        summary="Accept a suspicious session, or invalidate it (it leaves norms and training)",
+    )
+    def post(self, request: Request, review_id: int) -> Response:
+        actor = _actor(request)
+        review = session_review_get(organization_id=actor.organization.pk, review_id=review_id)
+        payload = SessionReviewDecisionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        decided = session_review_decide(
+            actor=actor,
+            review=review,
+            decision=payload.validated_data["decision"],
+            note=payload.validated_data["note"],
+        )
+        return Response(session_review_summary(decided))

@@ -22,7 +22,7 @@ from pymetrics.accounts.services import api_key_create, api_key_revoke
 from pymetrics.assessments.models import Assessment, Candidate, GameSession
 from pymetrics.assessments.services import assessment_create, candidate_invite
 from pymetrics.conftest import HAND_METRICS, start_play
-from pymetrics.fitmodels.models import FitModelVersion, JobProfile, TrainingJob
+from pymetrics.fitmodels.models import FitModelVersion, JobProfile, SessionReview, TrainingJob
 
 
 def _error(response) -> dict:
@@ -435,6 +435,7 @@ BY_ID = [
     pytest.param("api:fit-model-audit", "POST", id="fit-model-audit-POST"),
     pytest.param("api:fit-model-activate", "POST", id="fit-model-activate-POST"),
     pytest.param("api:fit-model-retire", "POST", id="fit-model-retire-POST"),
+    pytest.param("api:session-review-decide", "POST", id="session-review-decide-POST"),
 ]
 # Endpoints that change models are for owners and admins: the other organisation's
 # recruiter reaches them (403, not 404) but may not use them.
@@ -445,11 +446,16 @@ MANAGERS_ONLY = {
     "api:fit-model-audit",
     "api:fit-model-activate",
     "api:fit-model-retire",
+    "api:session-review-decide",
 }
 # Collections: another organisation's objects must not be in them.
 COLLECTIONS = [
     pytest.param("api:assessments", "GET", id="assessments-GET"),
     pytest.param("api:assessments", "POST", id="assessments-POST"),
+]
+REVIEW_COLLECTIONS = [
+    pytest.param("api:session-reviews", "GET", id="session-reviews-GET"),
+    pytest.param("api:anomaly-scans", "POST", id="anomaly-scans-POST"),
 ]
 ROLE_COLLECTIONS = [
     pytest.param("api:job-profiles", "GET", id="job-profiles-GET"),
@@ -461,11 +467,15 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("api:candidate-groups", "PUT"): {"groups": {"gender": "female"}},
     ("api:job-profile-incumbents", "POST"): {"candidate_ids": [], "successful": True},
     ("api:job-profiles", "POST"): {"name": "Globex role"},
+    ("api:session-review-decide", "POST"): {"decision": "accept"},
+    ("api:anomaly-scans", "POST"): {"game": "balloons"},
 }
 
 
 def test_every_staff_endpoint_is_in_the_isolation_tests(db):
-    listed = {tuple(param.values) for param in BY_ID + COLLECTIONS + ROLE_COLLECTIONS}
+    listed = {
+        tuple(param.values) for param in BY_ID + COLLECTIONS + ROLE_COLLECTIONS + REVIEW_COLLECTIONS
+    }
 
     assert set(_staff_routes()) == listed
 
@@ -494,12 +504,19 @@ def foreign_ids(other_organization) -> dict[str, int]:
         cv_report={"auc": 0.7},
         feature_weights={},
     )
+    session = GameSession.objects.create(
+        attempt=invitation.attempt, game="balloons", position=1, seed=1, state="scored"
+    )
+    review = SessionReview.objects.create(
+        game_session=session, game="balloons", anomaly_score=0.9, detector_fingerprint="0" * 64
+    )
     return {
         "assessment_id": assessment.pk,
         "candidate_id": invitation.candidate.pk,
         "job_profile_id": profile.pk,
         "training_job_id": job.pk,
         "model_version_id": version.pk,
+        "review_id": review.pk,
     }
 
 
@@ -562,3 +579,16 @@ def test_the_roles_collection_holds_only_the_callers_organisation(
     else:  # a recruiter may not define roles; nothing is created anywhere
         assert response.status_code == 403
         assert JobProfile.objects.filter(name="Globex role").count() == 1
+
+
+@pytest.mark.parametrize(("route", "method"), REVIEW_COLLECTIONS)
+def test_the_review_queue_holds_only_the_callers_organisation(
+    staff_client, foreign_ids, route, method
+):
+    response = _call(staff_client, route, method, {})
+
+    if method == "GET":
+        assert (response.status_code, response.json()) == (200, [])
+    else:  # a recruiter may not scan; nothing is queued anywhere
+        assert response.status_code == 403
+        assert SessionReview.objects.count() == 1

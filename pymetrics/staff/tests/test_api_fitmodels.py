@@ -165,3 +165,45 @@ def test_reported_groups_are_stored_encrypted_and_never_logged(
     assert "female" not in raw
     entry = AuditLog.objects.get(action="candidate.groups.record")
     assert entry.details == {"attributes": ["age_40_plus", "gender"]}
+
+
+def test_the_review_queue_lists_and_decides_through_the_api(
+    organization, admin_client, invitation
+):
+    from pymetrics.assessments.models import GameSession
+    from pymetrics.fitmodels.models import SessionReview
+
+    session = GameSession.objects.create(
+        attempt=invitation.attempt, game="balloons", position=1, seed=1, state="scored"
+    )
+    review = SessionReview.objects.create(
+        game_session=session,
+        game="balloons",
+        anomaly_score=0.91,
+        reasons=["Rule flag too_uniform: ..."],
+        detector_fingerprint="f" * 64,
+    )
+
+    listed = admin_client.get(reverse("api:session-reviews"), {"state": "pending"}).json()
+    decided = admin_client.post(
+        reverse("api:session-review-decide", args=[review.pk]),
+        {"decision": "invalidate", "note": "constant reaction times"},
+        format="json",
+    )
+
+    assert [(r["id"], r["game"], r["anomaly_score"], r["state"]) for r in listed] == [
+        (review.pk, "balloons", 0.91, "pending")
+    ]
+    assert decided.status_code == 200
+    assert (decided.json()["state"], decided.json()["note"]) == (
+        "invalidated",
+        "constant reaction times",
+    )
+    session.refresh_from_db()
+    assert session.invalidated_at is not None
+    again = admin_client.post(
+        reverse("api:session-review-decide", args=[review.pk]),
+        {"decision": "accept"},
+        format="json",
+    )
+    assert again.status_code == 409
