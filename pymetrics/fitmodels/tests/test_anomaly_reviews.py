@@ -134,3 +134,23 @@ def test_the_scan_command_reports_each_game(organization, arrows_sessions, capsy
         f"arrows: {NORMAL + MACHINES} sessions, {MACHINES + 1} suspicious in the review queue",
         "stop: skipped: stop: 0 scored sessions; a scan needs at least 50 to learn what is usual",
     ]
+
+
+def test_an_invalidated_session_s_attempt_leaves_the_norm_population(
+    organization, recruiter, arrows_sessions
+):
+    from pymetrics.scoring.services import _completed_attempt_ids
+
+    anomaly_scan(organization=organization, game="arrows")
+    machine = next(s for label, s in arrows_sessions if label == "machine")
+    before = _completed_attempt_ids(organization=organization, assessment=None)
+    assert machine.attempt_id in before
+
+    session_review_decide(
+        actor=Actor(user=recruiter, organization=organization, role="admin"),
+        review=SessionReview.objects.get(game_session=machine),
+        decision="invalidate",
+    )
+
+    after = _completed_attempt_ids(organization=organization, assessment=None)
+    assert set(before) - set(after) == {machine.attempt_id}
