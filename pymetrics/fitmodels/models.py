@@ -228,6 +228,8 @@ class FitScore(models.Model):
     )
     score = models.FloatField()
     passed = models.BooleanField()
+    #: the A/B test arm ("A" or "B") the attempt was scored in; empty outside a test
+    arm = models.CharField(max_length=1, blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -279,3 +281,55 @@ class SessionReview(models.Model):
 
     def __str__(self) -> str:
         return f"review of session {self.game_session_id}: {self.state}"
+
+
+class ABTest(models.Model):
+    """Two active versions of a role scoring its candidates side by side.
+
+    Each candidate is assigned an arm by a hash of the test's ``key`` and their id
+    (:func:`pymetrics.fitmodels.science.abtests.assign_arm`): stable across
+    processes and re-scoring, and about ``share_b`` of candidates in arm B.
+    """
+
+    job_profile = models.ForeignKey(JobProfile, on_delete=models.CASCADE, related_name="ab_tests")
+    name = models.CharField(max_length=200)
+    key = models.CharField(max_length=64, unique=True)
+    model_a = models.ForeignKey(FitModelVersion, on_delete=models.PROTECT, related_name="+")
+    model_b = models.ForeignKey(FitModelVersion, on_delete=models.PROTECT, related_name="+")
+    share_b = models.FloatField(default=0.5)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    winner = models.ForeignKey(
+        FitModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-started_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("job_profile",),
+                condition=models.Q(ended_at__isnull=True),
+                name="one_running_ab_test_per_role",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CandidateOutcome(models.Model):
+    """What became of a candidate: hired or not, and a later performance rating.
+
+    Recorded by the organisation; the A/B report uses it for predictive validity.
+    """
+
+    candidate = models.OneToOneField(Candidate, on_delete=models.CASCADE, related_name="outcome")
+    hired = models.BooleanField(null=True)
+    performance = models.FloatField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"outcome of candidate {self.candidate_id}"

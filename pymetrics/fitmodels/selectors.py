@@ -14,11 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.db import models
+from scipy import stats
 
 from pymetrics.assessments.models import Attempt, AttemptState
 from pymetrics.common.errors import NotFound, ValidationFailed
 from pymetrics.fitmodels.models import (
+    ABTest,
     CandidateGroups,
+    CandidateOutcome,
     FeatureSet,
     FitModelVersion,
     FitScore,
@@ -27,6 +31,7 @@ from pymetrics.fitmodels.models import (
     SessionReview,
     TrainingJob,
 )
+from pymetrics.fitmodels.science.abtests import ArmSample, compare_arms
 from pymetrics.psychometrics.inference import metric_z_scores
 from pymetrics.psychometrics.norms import NormTableData
 from pymetrics.psychometrics.trait_map import TraitMap
@@ -245,35 +250,44 @@ def job_profile_get(*, organization_id: int, job_profile_id: int) -> JobProfile:
 def attempt_fit_summaries(*, attempt_id: int | None) -> list[dict[str, object]]:
     """An attempt's fit to each role, by the role's active model (empty until one scored).
 
-    Plain JSON-able values, as the candidate's detail and profile show them; a model
-    trained on simulated candidates says so (``simulated_training``).
+    One per role: while an A/B test runs both of its versions are active, and the
+    attempt's latest score is its arm's. Plain JSON-able values, as the candidate's
+    detail and profile show them; a model trained on simulated candidates says so
+    (``simulated_training``).
     """
     if attempt_id is None:
         return []
     scores = (
         FitScore.objects.filter(attempt_id=attempt_id, model_version__status=ModelStatus.ACTIVE)
         .select_related("model_version__job_profile")
-        .order_by("model_version__job_profile__name", "model_version_id")
+        .order_by("model_version__job_profile__name", "-computed_at", "-pk")
     )
-    return [
-        {
-            "job_profile": {
-                "id": score.model_version.job_profile_id,
-                "name": score.model_version.job_profile.name,
-            },
-            "model_version": {
-                "id": score.model_version_id,
-                "version": score.model_version.version,
-                "label": score.model_version.label,
-                "simulated_training": bool(score.model_version.cv_report.get("simulated_rows", 0)),
-            },
-            "score": score.score,
-            "passed": score.passed,
-            "threshold": score.model_version.threshold,
-            "computed_at": score.computed_at,
-        }
-        for score in scores
-    ]
+    summaries: list[dict[str, object]] = []
+    seen: set[int] = set()
+    for score in scores:
+        profile = score.model_version.job_profile
+        if profile.pk in seen:
+            continue
+        seen.add(profile.pk)
+        summaries.append(
+            {
+                "job_profile": {"id": profile.pk, "name": profile.name},
+                "model_version": {
+                    "id": score.model_version_id,
+                    "version": score.model_version.version,
+                    "label": score.model_version.label,
+                    "simulated_training": bool(
+                        score.model_version.cv_report.get("simulated_rows", 0)
+                    ),
+                },
+                "score": score.score,
+                "passed": score.passed,
+                "threshold": score.model_version.threshold,
+                "arm": score.arm or None,
+                "computed_at": score.computed_at,
+            }
+        )
+    return summaries
 
 
 def job_profile_list(*, organization_id: int) -> list[JobProfile]:
@@ -382,3 +396,88 @@ def session_review_summary(review: SessionReview) -> dict[str, object]:
         "reviewed_at": review.reviewed_at,
         "created_at": review.created_at,
     }
+
+
+def ab_test_get(*, organization_id: int, ab_test_id: int) -> ABTest:
+    test = (
+        ABTest.objects.select_related("model_a", "model_b", "job_profile", "winner")
+        .filter(job_profile__organization_id=organization_id, pk=ab_test_id)
+        .first()
+    )
+    if test is None:
+        raise NotFound(f"A/B test {ab_test_id} not found")
+    return test
+
+
+def ab_test_report(*, test: ABTest) -> dict[str, object]:
+    """The comparison of a test's arms (pure statistics on its stored fit scores).
+
+    Each arm holds the candidates scored in it while the test ran: their fit scores
+    and passes at that arm's threshold, the groups they reported (for adverse
+    impact) and the outcomes recorded since (hired, performance). The assignment's
+    balance is checked against ``share_b`` (chi-square goodness of fit).
+    """
+    rows = list(
+        FitScore.objects.filter(
+            model_version__in=[test.model_a_id, test.model_b_id], arm__in=["A", "B"]
+        )
+        .filter(
+            models.Q(model_version=test.model_a_id, arm="A")
+            | models.Q(model_version=test.model_b_id, arm="B")
+        )
+        .values_list("arm", "score", "attempt__candidate_id")
+        .order_by("attempt__candidate_id", "arm")
+    )
+    candidate_ids = sorted({candidate for _, _, candidate in rows})
+    reported = {
+        record.candidate_id: json.loads(record.groups)
+        for record in CandidateGroups.objects.filter(candidate_id__in=candidate_ids)
+    }
+    outcomes = {
+        o.candidate_id: o for o in CandidateOutcome.objects.filter(candidate_id__in=candidate_ids)
+    }
+    attributes = sorted({name for groups in reported.values() for name in groups})
+    samples = {}
+    for arm, version in (("A", test.model_a), ("B", test.model_b)):
+        mine = [(score, candidate) for a, score, candidate in rows if a == arm]
+        people = [candidate for _, candidate in mine]
+        samples[arm] = ArmSample(
+            scores=np.array([score for score, _ in mine], dtype="float64"),
+            threshold=version.threshold,
+            groups={
+                attribute: [_group_label(reported.get(c, {}).get(attribute)) for c in people]
+                for attribute in attributes
+            },
+            hired=np.array(
+                [_number(outcomes[c].hired) if c in outcomes else np.nan for c in people],
+                dtype="float64",
+            ),
+            performance=np.array(
+                [_number(outcomes[c].performance) if c in outcomes else np.nan for c in people],
+                dtype="float64",
+            ),
+        )
+    n_a, n_b = len(samples["A"].scores), len(samples["B"].scores)
+    balance: dict[str, object] = {"n_a": n_a, "n_b": n_b, "share_b": test.share_b, "p": None}
+    if n_a + n_b > 0:
+        expected = [(n_a + n_b) * (1 - test.share_b), (n_a + n_b) * test.share_b]
+        balance["p"] = float(stats.chisquare([n_a, n_b], f_exp=expected).pvalue)
+    report = compare_arms(arm_a=samples["A"], arm_b=samples["B"]).to_dict()
+    return {
+        "id": test.pk,
+        "name": test.name,
+        "job_profile": {"id": test.job_profile_id, "name": test.job_profile.name},
+        "model_a": {"id": test.model_a_id, "label": test.model_a.label},
+        "model_b": {"id": test.model_b_id, "label": test.model_b.label},
+        "started_at": test.started_at,
+        "ended_at": test.ended_at,
+        "winner": test.winner.label if test.winner else None,
+        "assignment": balance,
+        "comparison": report,
+    }
+
+
+def _number(value: object) -> float:
+    if value is None:
+        return float("nan")
+    return float(value)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -25,8 +26,10 @@ from pymetrics.assessments.models import Assessment, Attempt, Candidate
 from pymetrics.common.errors import Conflict, PermissionDenied, ValidationFailed
 from pymetrics.common.versions import bump, candidate_scope
 from pymetrics.fitmodels.models import (
+    ABTest,
     Algorithm,
     CandidateGroups,
+    CandidateOutcome,
     FeatureSet,
     FitModelVersion,
     FitScore,
@@ -36,8 +39,9 @@ from pymetrics.fitmodels.models import (
     TrainingJob,
     TrainingState,
 )
+from pymetrics.fitmodels.science.abtests import assign_arm
 from pymetrics.fitmodels.science.audit import AuditReport, audit_outcomes, passes_at
-from pymetrics.fitmodels.science.debiasing import debias
+from pymetrics.fitmodels.science.debiasing import CHANCE_AUC, debias
 from pymetrics.fitmodels.science.training import Algorithm as TrainingAlgorithm
 from pymetrics.fitmodels.science.training import (
     TrainedFitModel,
@@ -455,6 +459,21 @@ def audit_verdict(report: AuditReport) -> bool:
     return report.passed and ruled > 0
 
 
+def _refuse_without_validity(version: FitModelVersion, what: str) -> None:
+    """A model whose cross-validated AUC interval reaches chance tells no one apart:
+    it passes any audit and must not be used (the debiasing loop can end there)."""
+    interval = version.cv_report.get("auc_ci") or {}
+    low = interval.get("low")
+    if low is None or low <= CHANCE_AUC:
+        auc = version.cv_report.get("auc")
+        shown = "unknown" if auc is None else f"{auc:.3f}"
+        raise Conflict(
+            f"{version.label} cannot be {what}: its cross-validated AUC ({shown}, 95% CI "
+            f"from {low if low is None else round(low, 3)}) is no better than chance",
+            code="no_validity",
+        )
+
+
 def _next_version(profile: JobProfile) -> int:
     latest = profile.versions.order_by("-version").values_list("version", flat=True).first()
     return (latest or 0) + 1
@@ -530,6 +549,11 @@ def fit_model_activate(*, actor: Actor | None, model_version: FitModelVersion) -
     _require_manager(actor, "activate a model")
     if model_version.status == ModelStatus.ACTIVE:
         return model_version
+    if running_ab_test(job_profile=model_version.job_profile) is not None:
+        raise Conflict(
+            f"{model_version.job_profile.name} has an A/B test running: stop it first",
+            code="ab_test_running",
+        )
     if not model_version.audit_passed:
         reason = (
             "it has not been audited"
@@ -541,6 +565,7 @@ def fit_model_activate(*, actor: Actor | None, model_version: FitModelVersion) -
             code="audit_not_passed",
             details={"audit": model_version.audit_report},
         )
+    _refuse_without_validity(model_version, "activated")
     now = timezone.now()
     with transaction.atomic():
         previous = list(
@@ -595,9 +620,15 @@ def role_attempts(*, job_profile: JobProfile) -> list[int]:
 
 
 def fit_scores_compute(
-    *, model_version: FitModelVersion, attempt_ids: Iterable[int] | None = None
+    *,
+    model_version: FitModelVersion,
+    attempt_ids: Iterable[int] | None = None,
+    arm: str = "",
 ) -> int:
-    """Score attempts with one model version (all of its role's by default); idempotent."""
+    """Score attempts with one model version (all of its role's by default); idempotent.
+
+    ``arm`` records the A/B test arm the attempts were scored in (empty outside one).
+    """
     profile = model_version.job_profile
     ids = sorted(
         set(attempt_ids) if attempt_ids is not None else role_attempts(job_profile=profile)
@@ -620,6 +651,7 @@ def fit_scores_compute(
                 model_version=model_version,
                 score=float(score),
                 passed=bool(score >= model_version.threshold),
+                arm=arm,
                 computed_at=now,
             )
             for attempt_id, score in zip(batch, scores, strict=True)
@@ -629,7 +661,7 @@ def fit_scores_compute(
                 rows,
                 update_conflicts=True,
                 unique_fields=["attempt", "model_version"],
-                update_fields=["score", "passed", "computed_at"],
+                update_fields=["score", "passed", "arm", "computed_at"],
             )
             candidates = Attempt.objects.filter(pk__in=batch).values_list("candidate_id", flat=True)
             bump(*[candidate_scope(c) for c in set(candidates)])
@@ -637,10 +669,33 @@ def fit_scores_compute(
     return written
 
 
+def role_fit_scores_compute(
+    *, job_profile: JobProfile, attempt_ids: Sequence[int] | None = None
+) -> int:
+    """Score a role's attempts as the role stands now: by its A/B test's arms while one
+    runs (each candidate by their arm's version), else by its active version."""
+    ids = list(attempt_ids) if attempt_ids is not None else role_attempts(job_profile=job_profile)
+    if not ids:
+        return 0
+    test = running_ab_test(job_profile=job_profile)
+    if test is None:
+        active = job_profile.versions.filter(status=ModelStatus.ACTIVE).first()
+        return fit_scores_compute(model_version=active, attempt_ids=ids) if active else 0
+    arms: dict[str, list[int]] = {"A": [], "B": []}
+    for attempt_id, candidate_id in Attempt.objects.filter(pk__in=ids).values_list(
+        "pk", "candidate_id"
+    ):
+        arms[ab_test_arm(test=test, candidate_id=candidate_id)].append(attempt_id)
+    return fit_scores_compute(
+        model_version=test.model_a, attempt_ids=arms["A"], arm="A"
+    ) + fit_scores_compute(model_version=test.model_b, attempt_ids=arms["B"], arm="B")
+
+
 def attempts_fit_scores_compute(*, attempt_ids: Sequence[int]) -> int:
     """After attempts' traits land: their fit to every role whose assessments hold them.
 
-    Only completed attempts are scored, by each role's active version.
+    Only completed attempts are scored: by the role's active version, or by the
+    arm's version while the role's A/B test runs.
     """
     by_assessment: dict[int, list[int]] = {}
     for attempt_id, assessment_id in Attempt.objects.filter(
@@ -649,16 +704,140 @@ def attempts_fit_scores_compute(*, attempt_ids: Sequence[int]) -> int:
         by_assessment.setdefault(assessment_id, []).append(attempt_id)
     if not by_assessment:
         return 0
-    written = 0
-    versions = (
-        FitModelVersion.objects.filter(
-            status=ModelStatus.ACTIVE, job_profile__assessments__in=list(by_assessment)
+    profiles = (
+        JobProfile.objects.filter(
+            assessments__in=list(by_assessment), versions__status=ModelStatus.ACTIVE
         )
-        .select_related("job_profile")
         .distinct()
+        .order_by("pk")
     )
-    for version in versions:
-        covered = version.job_profile.assessments.values_list("pk", flat=True)
+    written = 0
+    for profile in profiles:
+        covered = profile.assessments.values_list("pk", flat=True)
         ids = [a for assessment in covered for a in by_assessment.get(assessment, [])]
-        written += fit_scores_compute(model_version=version, attempt_ids=ids)
+        written += role_fit_scores_compute(job_profile=profile, attempt_ids=ids)
     return written
+
+
+# --- A/B tests -----------------------------------------------------------------------------
+
+
+def running_ab_test(*, job_profile: JobProfile) -> ABTest | None:
+    return (
+        ABTest.objects.filter(job_profile=job_profile, ended_at__isnull=True)
+        .select_related("model_a", "model_b", "job_profile")
+        .first()
+    )
+
+
+def ab_test_arm(*, test: ABTest, candidate_id: int) -> str:
+    return assign_arm(experiment=test.key, candidate=str(candidate_id), share_b=test.share_b)
+
+
+def ab_test_start(
+    *,
+    actor: Actor | None,
+    job_profile: JobProfile,
+    model_a: FitModelVersion,
+    model_b: FitModelVersion,
+    share_b: float = 0.5,
+    name: str = "",
+) -> ABTest:
+    """Run two versions of a role side by side: both active, each candidate in one arm.
+
+    Both must be the role's and have passed their bias audit; one test per role at a
+    time. Every candidate of the role is scored again by their arm's version.
+    """
+    from pymetrics.fitmodels.tasks import score_role
+
+    _require_manager(actor, "start an A/B test")
+    if model_a.pk == model_b.pk:
+        raise ValidationFailed("an A/B test compares two different versions")
+    for version in (model_a, model_b):
+        if version.job_profile_id != job_profile.pk:
+            raise ValidationFailed(f"{version.label} is not a version of {job_profile.name}")
+        if not version.audit_passed:
+            raise Conflict(
+                f"{version.label} cannot be tested on candidates: its bias audit has not passed",
+                code="audit_not_passed",
+            )
+        _refuse_without_validity(version, "tested on candidates")
+    if not 0 < share_b < 1:
+        raise ValidationFailed("share_b is the share of candidates in arm B, between 0 and 1")
+    now = timezone.now()
+    with transaction.atomic():
+        if ABTest.objects.filter(job_profile=job_profile, ended_at__isnull=True).exists():
+            raise Conflict(f"{job_profile.name} has an A/B test running: stop it first")
+        FitModelVersion.objects.filter(job_profile=job_profile, status=ModelStatus.ACTIVE).exclude(
+            pk__in=[model_a.pk, model_b.pk]
+        ).update(status=ModelStatus.RETIRED, retired_at=now)
+        FitModelVersion.objects.filter(pk__in=[model_a.pk, model_b.pk]).exclude(
+            status=ModelStatus.ACTIVE
+        ).update(status=ModelStatus.ACTIVE, activated_at=now, retired_at=None)
+        test = ABTest.objects.create(
+            job_profile=job_profile,
+            name=name.strip() or f"{model_a.label} vs {model_b.label}",
+            key=f"ab-{uuid.uuid4().hex}",
+            model_a=model_a,
+            model_b=model_b,
+            share_b=share_b,
+            started_at=now,
+            created_by=actor.user if actor else None,
+        )
+        _audit(
+            actor,
+            job_profile.organization,
+            "ab_test.start",
+            test,
+            model_a=model_a.pk,
+            model_b=model_b.pk,
+            share_b=share_b,
+        )
+        transaction.on_commit(lambda: score_role.delay(job_profile.pk))
+    return test
+
+
+def ab_test_stop(*, actor: Actor | None, test: ABTest, winner: str | None = None) -> ABTest:
+    """End a test; with a winner ("A" or "B") the other version is retired and the
+    role's candidates are scored by the winner, else both stay active until one is."""
+    from pymetrics.fitmodels.tasks import score_role
+
+    _require_manager(actor, "stop an A/B test")
+    if test.ended_at is not None:
+        raise Conflict(f"{test.name} has already ended")
+    if winner not in (None, "A", "B"):
+        raise ValidationFailed("winner must be 'A', 'B' or none")
+    now = timezone.now()
+    with transaction.atomic():
+        ABTest.objects.filter(pk=test.pk).update(
+            ended_at=now,
+            winner=(test.model_a if winner == "A" else test.model_b) if winner else None,
+        )
+        if winner:
+            loser = test.model_b if winner == "A" else test.model_a
+            FitModelVersion.objects.filter(pk=loser.pk).update(
+                status=ModelStatus.RETIRED, retired_at=now
+            )
+        _audit(actor, test.job_profile.organization, "ab_test.stop", test, winner=winner)
+        if winner:
+            transaction.on_commit(lambda: score_role.delay(test.job_profile_id))
+    test.refresh_from_db()
+    return test
+
+
+def candidate_outcome_record(
+    *, actor: Actor | None, candidate: Candidate, hired: bool | None, performance: float | None
+) -> CandidateOutcome:
+    """Record what became of a candidate (for predictive validity in A/B reports)."""
+    _require_manager(actor, "record outcomes")
+    if actor is not None and candidate.organization_id != actor.organization.pk:
+        raise ValidationFailed(f"candidate {candidate.pk} is not this organisation's")
+    if performance is not None and not np.isfinite(performance):
+        raise ValidationFailed("performance must be a finite number")
+    with transaction.atomic():
+        outcome, _ = CandidateOutcome.objects.update_or_create(
+            candidate=candidate,
+            defaults={"hired": hired, "performance": performance, "recorded_at": timezone.now()},
+        )
+        _audit(actor, candidate.organization, "candidate.outcome.record", candidate)
+    return outcome

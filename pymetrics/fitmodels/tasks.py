@@ -9,10 +9,11 @@ from django.db import DatabaseError
 
 from pymetrics.accounts.models import Organization
 from pymetrics.fitmodels.anomaly_services import anomaly_scan
-from pymetrics.fitmodels.models import FitModelVersion, ModelStatus
+from pymetrics.fitmodels.models import FitModelVersion, JobProfile, ModelStatus
 from pymetrics.fitmodels.services import (
     attempts_fit_scores_compute,
     fit_scores_compute,
+    role_fit_scores_compute,
     training_job_run,
 )
 
@@ -39,6 +40,13 @@ def score_with_fit_model(model_version_id: int) -> dict[str, int]:
     if version.status != ModelStatus.ACTIVE:
         return {"scored": 0}  # retired again before this ran: nothing to do
     return {"scored": fit_scores_compute(model_version=version)}
+
+
+@shared_task(name="fitmodels.score_role", **_RETRY)
+def score_role(job_profile_id: int) -> dict[str, int]:
+    """Score every candidate of a role as it stands (active version, or A/B arms)."""
+    profile = JobProfile.objects.get(pk=job_profile_id)
+    return {"scored": role_fit_scores_compute(job_profile=profile)}
 
 
 @shared_task(name="fitmodels.score_attempts_fit", **_RETRY)

@@ -259,6 +259,9 @@ class FitSerializer(serializers.Serializer):
     score = serializers.FloatField(help_text="calibrated probability x 100")
     passed = serializers.BooleanField(help_text="score >= threshold")
     threshold = serializers.FloatField()
+    arm = serializers.ChoiceField(
+        choices=["A", "B"], allow_null=True, help_text="the A/B test arm, while one runs"
+    )
     computed_at = serializers.DateTimeField()
 
 

@@ -2,7 +2,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from pymetrics.staff import views
-from pymetrics.staff.pages import compare, dashboard, home, insights, profile, system, trends
+from pymetrics.staff.pages import (
+    compare,
+    dashboard,
+    fitmodels,
+    home,
+    insights,
+    profile,
+    system,
+    trends,
+)
 
 app_name = "staff"
 
@@ -32,4 +41,26 @@ urlpatterns = [
     path("insights/", insights.page, name="insights"),
     path("system/", system.page, name="system"),
     path("system.json", system.page, name="system-data"),
+    # the job-fit layer: roles, their incumbents and training, model versions
+    path("roles/", fitmodels.roles_page, name="fit-roles"),
+    path("roles/<int:job_profile_id>/", fitmodels.role_page, name="fit-role"),
+    path(
+        "roles/<int:job_profile_id>/incumbents/",
+        fitmodels.role_incumbents_add,
+        name="fit-role-incumbents",
+    ),
+    path("roles/<int:job_profile_id>/train/", fitmodels.role_train, name="fit-role-train"),
+    path(
+        "training-jobs/<int:training_job_id>.json",
+        fitmodels.training_job_data,
+        name="fit-training-job-data",
+    ),
+    path("models/<int:model_version_id>/", fitmodels.model_page, name="fit-model"),
+    path("models/<int:model_version_id>/audit/", fitmodels.model_audit, name="fit-model-audit"),
+    path(
+        "models/<int:model_version_id>/activate/",
+        fitmodels.model_activate,
+        name="fit-model-activate",
+    ),
+    path("models/<int:model_version_id>/retire/", fitmodels.model_retire, name="fit-model-retire"),
 ]

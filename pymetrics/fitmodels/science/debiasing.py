@@ -334,6 +334,17 @@ def _most_changes(*, n_features: int, mode: str, factor: float, min_weight: floa
     return n_features * (down_weights + 1)
 
 
+#: A model whose cross-validated AUC interval reaches this shows no validity.
+CHANCE_AUC = 0.5
+
+
+def has_validity(model: TrainedFitModel) -> bool:
+    """Whether cross-validation shows the model tells incumbents from the baseline:
+    the lower end of its AUC's 95% interval is above chance."""
+    low = model.cv_report.auc_ci_low
+    return bool(np.isfinite(low) and low > CHANCE_AUC)
+
+
 def debias(
     *,
     features: pd.DataFrame,
@@ -429,7 +440,17 @@ def debias(
 
         stop_reason: str | None = None
         culprit = None if pair is None else _culprit(model, contributions)
-        if report.passed:
+        valid = has_validity(model)
+        if changes_made > 0 and not valid:
+            # removing what carried the group difference took the signal with it: a
+            # model that tells no one apart passes any audit, and is no use to anyone
+            cv = model.cv_report
+            stop_reason = (
+                f"could not pass without losing validity: with {changed!r} "
+                f"{action.replace('_', '-')}, the cross-validated AUC is {cv.auc:.3f} "
+                f"(95% CI {cv.auc_ci_low:.3f}-{cv.auc_ci_high:.3f}), no better than chance"
+            )
+        elif report.passed:
             stop_reason = "the audit passes"
         elif pair is None:
             stop_reason = "could not pass: the audit fails but names no failing pair of groups"
@@ -453,7 +474,7 @@ def debias(
             report_progress(1.0, stop_reason)
             return DebiasingHistory(
                 steps=tuple(steps),
-                passed=report.passed,
+                passed=report.passed and (valid or changes_made == 0),
                 stop_reason=stop_reason,
                 mode=mode,
                 down_weight_factor=down_weight_factor,

@@ -285,6 +285,37 @@ def test_the_candidate_detail_shows_the_active_model_s_fit(
             "score": stored.score,
             "passed": stored.score >= 50.0,
             "threshold": 50.0,
+            "arm": None,
             "computed_at": stored.computed_at.isoformat().replace("+00:00", "Z"),
         }
     ]
+
+
+def test_a_model_no_better_than_chance_is_not_activated_even_when_its_audit_passed(
+    organization, actor
+):
+    profile = job_profile_create(actor=actor, name="Chance role")
+    version = FitModelVersion.objects.create(
+        job_profile=profile,
+        version=1,
+        algorithm="logistic_regression",
+        status=ModelStatus.AUDITED,
+        feature_names=["trait:effort"],
+        artefact=b"",
+        fingerprint="0" * 64,
+        n_successful=120,
+        n_baseline=300,
+        threshold=50.0,
+        cv_report={"auc": 0.501, "auc_ci": {"low": 0.433, "high": 0.567}},
+        feature_weights={},
+        audit_passed=True,
+    )
+
+    with pytest.raises(Conflict) as refused:
+        fit_model_activate(actor=actor, model_version=version)
+
+    assert refused.value.code == "no_validity"
+    assert refused.value.message == (
+        "Chance role v1 cannot be activated: its cross-validated AUC (0.501, 95% CI from "
+        "0.433) is no better than chance"
+    )

@@ -60,7 +60,7 @@ def _train(admin_client, profile_id, capture, **body):
 def test_an_admin_trains_audits_and_activates_through_the_api(
     organization, admin_client, django_capture_on_commit_callbacks
 ):
-    world = build_role_world(organization, incumbents=120, applicants=300, planted=False)
+    world = build_role_world(organization, incumbents=150, applicants=400, planted=False)
     profile_id = _role(admin_client, world)
 
     job = _train(admin_client, profile_id, django_capture_on_commit_callbacks)
@@ -70,7 +70,7 @@ def test_an_admin_trains_audits_and_activates_through_the_api(
     body = model.json()
     stored = FitModelVersion.objects.get(pk=job["model_version_id"])
     assert (body["label"], body["status"], body["audit_passed"]) == ("Analyst v1", "audited", True)
-    assert (body["n_successful"], body["n_baseline"]) == (120, 300)
+    assert (body["n_successful"], body["n_baseline"]) == (150, 400)
     assert body["auc"] == stored.cv_report["auc"]
     assert body["audit"]["attributes"]["group"]["four_fifths_pass"] is True
 
@@ -113,7 +113,7 @@ def test_activating_a_model_whose_audit_failed_is_409_with_the_audit(
 def test_a_recruiter_reads_but_cannot_change_models(
     organization, admin_client, staff_client, django_capture_on_commit_callbacks
 ):
-    world = build_role_world(organization, incumbents=120, applicants=300, planted=False)
+    world = build_role_world(organization, incumbents=150, applicants=400, planted=False)
     profile_id = _role(admin_client, world)
     job = _train(admin_client, profile_id, django_capture_on_commit_callbacks)
     version_id = job["model_version_id"]
@@ -133,7 +133,7 @@ def test_a_recruiter_reads_but_cannot_change_models(
 def test_another_organisation_s_roles_and_models_are_404(
     organization, admin_client, other_staff_client, django_capture_on_commit_callbacks
 ):
-    world = build_role_world(organization, incumbents=120, applicants=300, planted=False)
+    world = build_role_world(organization, incumbents=150, applicants=400, planted=False)
     profile_id = _role(admin_client, world)
     job = _train(admin_client, profile_id, django_capture_on_commit_callbacks)
 
