@@ -65,6 +65,18 @@ urlpatterns = [
         )
         for action in ("audit", "activate", "retire")
     ],
+    path(
+        "candidates/<int:candidate_id>/outcome/",
+        fit_api.CandidateOutcomeApi.as_view(),
+        name="candidate-outcome",
+    ),
+    path(
+        "job-profiles/<int:job_profile_id>/ab-tests/",
+        fit_api.ABTestCreateApi.as_view(),
+        name="job-profile-ab-tests",
+    ),
+    path("ab-tests/<int:ab_test_id>/", fit_api.ABTestApi.as_view(), name="ab-test-detail"),
+    path("ab-tests/<int:ab_test_id>/stop/", fit_api.ABTestStopApi.as_view(), name="ab-test-stop"),
     path("session-reviews/", fit_api.SessionReviewListApi.as_view(), name="session-reviews"),
     path(
         "session-reviews/<int:review_id>/decide/",

@@ -213,6 +213,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # the A/B test arms, used by fit scores and by a test's winner
+    "ENUM_NAME_OVERRIDES": {"AbTestArmEnum": ["A", "B"]},
 }
 
 LOGGING = {

@@ -462,7 +462,8 @@ def ab_test_report(*, test: ABTest) -> dict[str, object]:
     if n_a + n_b > 0:
         expected = [(n_a + n_b) * (1 - test.share_b), (n_a + n_b) * test.share_b]
         balance["p"] = float(stats.chisquare([n_a, n_b], f_exp=expected).pvalue)
-    report = compare_arms(arm_a=samples["A"], arm_b=samples["B"]).to_dict()
+    empty = [arm for arm in ("A", "B") if len(samples[arm].scores) == 0]
+    report = compare_arms(arm_a=samples["A"], arm_b=samples["B"]).to_dict() if not empty else None
     return {
         "id": test.pk,
         "name": test.name,
@@ -474,6 +475,11 @@ def ab_test_report(*, test: ABTest) -> dict[str, object]:
         "winner": test.winner.label if test.winner else None,
         "assignment": balance,
         "comparison": report,
+        "note": (
+            f"nothing to compare yet: no candidate scored in arm {' or '.join(empty)}"
+            if empty
+            else None
+        ),
     }
 
 

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pymetrics.accounts.permissions import actor_for_request
-from pymetrics.accounts.services import Actor
+from pymetrics.accounts.services import Actor, audit_log_record
 from pymetrics.assessments.models import Assessment, Candidate
 from pymetrics.assessments.selectors import assessment_get, candidate_get
 from pymetrics.common.api import ErrorSerializer
@@ -26,6 +26,8 @@ from pymetrics.common.errors import PermissionDenied, ValidationFailed
 from pymetrics.fitmodels.anomaly_services import REVIEWERS, session_review_decide
 from pymetrics.fitmodels.models import Algorithm, FeatureSet
 from pymetrics.fitmodels.selectors import (
+    ab_test_get,
+    ab_test_report,
     fit_model_version_get,
     fit_model_version_summary,
     fit_model_versions,
@@ -38,7 +40,11 @@ from pymetrics.fitmodels.selectors import (
     training_job_summary,
 )
 from pymetrics.fitmodels.services import (
+    MODEL_MANAGERS,
+    ab_test_start,
+    ab_test_stop,
     candidate_groups_record,
+    candidate_outcome_record,
     fit_model_activate,
     fit_model_audit,
     fit_model_retire,
@@ -483,3 +489,121 @@ class SessionReviewDecideApi(APIView):
             note=payload.validated_data["note"],
         )
         return Response(session_review_summary(decided))
+
+
+# --- A/B tests and outcomes ---------------------------------------------------------------
+
+
+class ABTestInputSerializer(serializers.Serializer):
+    model_a_id = serializers.IntegerField()
+    model_b_id = serializers.IntegerField()
+    share_b = serializers.FloatField(default=0.5, help_text="share of candidates in arm B")
+    name = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ABTestStopSerializer(serializers.Serializer):
+    winner = serializers.ChoiceField(
+        choices=["A", "B"], required=False, allow_null=True, default=None
+    )
+
+
+class ABTestCreateApi(APIView):
+    @extend_schema(
+        operation_id="ab_tests_start",
+        request=ABTestInputSerializer,
+        responses={
+            201: OpenApiResponse(description="the test and its report"),
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        summary="Run two audited versions of a role side by side",
+    )
+    def post(self, request: Request, job_profile_id: int) -> Response:
+        actor = _actor(request)
+        profile = job_profile_get(
+            organization_id=actor.organization.pk, job_profile_id=job_profile_id
+        )
+        if actor.role not in MODEL_MANAGERS:  # before the versions are looked up
+            raise PermissionDenied("only an owner or an admin may start an A/B test")
+        payload = ABTestInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        test = ab_test_start(
+            actor=actor,
+            job_profile=profile,
+            model_a=fit_model_version_get(
+                organization_id=actor.organization.pk, model_version_id=data["model_a_id"]
+            ),
+            model_b=fit_model_version_get(
+                organization_id=actor.organization.pk, model_version_id=data["model_b_id"]
+            ),
+            share_b=data["share_b"],
+            name=data["name"],
+        )
+        return Response(ab_test_report(test=test), status=status.HTTP_201_CREATED)
+
+
+class ABTestApi(APIView):
+    @extend_schema(
+        operation_id="ab_tests_report",
+        responses={200: OpenApiResponse(description="the comparison report"), 404: ErrorSerializer},
+        summary="An A/B test's comparison: pass rates, adverse impact, scores, validity",
+    )
+    def get(self, request: Request, ab_test_id: int) -> Response:
+        actor = _actor(request)
+        test = ab_test_get(organization_id=actor.organization.pk, ab_test_id=ab_test_id)
+        report = ab_test_report(test=test)
+        # it summarises the groups candidates reported: who read it is recorded
+        audit_log_record(
+            actor=actor, action="ab_test.read", object_type="abtest", object_id=test.pk
+        )
+        return Response(report)
+
+
+class ABTestStopApi(APIView):
+    @extend_schema(
+        operation_id="ab_tests_stop",
+        request=ABTestStopSerializer,
+        responses={
+            200: OpenApiResponse(description="the test and its report"),
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        summary="End an A/B test; the winner's arm takes over, the other version retires",
+    )
+    def post(self, request: Request, ab_test_id: int) -> Response:
+        actor = _actor(request)
+        test = ab_test_get(organization_id=actor.organization.pk, ab_test_id=ab_test_id)
+        payload = ABTestStopSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ended = ab_test_stop(actor=actor, test=test, winner=payload.validated_data["winner"])
+        return Response(ab_test_report(test=ended))
+
+
+class CandidateOutcomeSerializer(serializers.Serializer):
+    hired = serializers.BooleanField(allow_null=True, required=False, default=None)
+    performance = serializers.FloatField(allow_null=True, required=False, default=None)
+
+
+class CandidateOutcomeApi(APIView):
+    @extend_schema(
+        operation_id="candidates_outcome_record",
+        request=CandidateOutcomeSerializer,
+        responses={204: None, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        summary="Record what became of a candidate (hired, a performance rating)",
+    )
+    def put(self, request: Request, candidate_id: int) -> Response:
+        actor = _actor(request)
+        candidate = candidate_get(organization=actor.organization, candidate_id=candidate_id)
+        payload = CandidateOutcomeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        candidate_outcome_record(
+            actor=actor,
+            candidate=candidate,
+            hired=payload.validated_data["hired"],
+            performance=payload.validated_data["performance"],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -22,6 +22,24 @@ def test_openapi_schema_validates_without_warnings_and_covers_the_contract(tmp_p
         "/api/v1/play/game-sessions/{game_session_id}/events/",
         "/api/v1/play/game-sessions/{game_session_id}/complete/",
         "/api/v1/play/game-sessions/{game_session_id}/restart/",
+        # the job-fit layer (docs/fitmodels.md)
+        "/api/v1/ab-tests/{ab_test_id}/",
+        "/api/v1/ab-tests/{ab_test_id}/stop/",
+        "/api/v1/anomaly-scans/",
+        "/api/v1/candidates/{candidate_id}/groups/",
+        "/api/v1/candidates/{candidate_id}/outcome/",
+        "/api/v1/fit-models/{model_version_id}/",
+        "/api/v1/fit-models/{model_version_id}/activate/",
+        "/api/v1/fit-models/{model_version_id}/audit/",
+        "/api/v1/fit-models/{model_version_id}/retire/",
+        "/api/v1/job-profiles/",
+        "/api/v1/job-profiles/{job_profile_id}/",
+        "/api/v1/job-profiles/{job_profile_id}/ab-tests/",
+        "/api/v1/job-profiles/{job_profile_id}/incumbents/",
+        "/api/v1/job-profiles/{job_profile_id}/train/",
+        "/api/v1/session-reviews/",
+        "/api/v1/session-reviews/{review_id}/decide/",
+        "/api/v1/training-jobs/{training_job_id}/",
     }
     assert schema["components"]["securitySchemes"] == {
         "ApiKey": {

@@ -22,7 +22,13 @@ from pymetrics.accounts.services import api_key_create, api_key_revoke
 from pymetrics.assessments.models import Assessment, Candidate, GameSession
 from pymetrics.assessments.services import assessment_create, candidate_invite
 from pymetrics.conftest import HAND_METRICS, start_play
-from pymetrics.fitmodels.models import FitModelVersion, JobProfile, SessionReview, TrainingJob
+from pymetrics.fitmodels.models import (
+    ABTest,
+    FitModelVersion,
+    JobProfile,
+    SessionReview,
+    TrainingJob,
+)
 
 
 def _error(response) -> dict:
@@ -436,6 +442,10 @@ BY_ID = [
     pytest.param("api:fit-model-activate", "POST", id="fit-model-activate-POST"),
     pytest.param("api:fit-model-retire", "POST", id="fit-model-retire-POST"),
     pytest.param("api:session-review-decide", "POST", id="session-review-decide-POST"),
+    pytest.param("api:candidate-outcome", "PUT", id="candidate-outcome-PUT"),
+    pytest.param("api:job-profile-ab-tests", "POST", id="job-profile-ab-tests-POST"),
+    pytest.param("api:ab-test-detail", "GET", id="ab-test-detail-GET"),
+    pytest.param("api:ab-test-stop", "POST", id="ab-test-stop-POST"),
 ]
 # Endpoints that change models are for owners and admins: the other organisation's
 # recruiter reaches them (403, not 404) but may not use them.
@@ -447,6 +457,9 @@ MANAGERS_ONLY = {
     "api:fit-model-activate",
     "api:fit-model-retire",
     "api:session-review-decide",
+    "api:candidate-outcome",
+    "api:job-profile-ab-tests",
+    "api:ab-test-stop",
 }
 # Collections: another organisation's objects must not be in them.
 COLLECTIONS = [
@@ -469,6 +482,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("api:job-profiles", "POST"): {"name": "Globex role"},
     ("api:session-review-decide", "POST"): {"decision": "accept"},
     ("api:anomaly-scans", "POST"): {"game": "balloons"},
+    ("api:candidate-outcome", "PUT"): {"hired": True},
+    ("api:job-profile-ab-tests", "POST"): {"model_a_id": 1, "model_b_id": 2},
 }
 
 
@@ -510,7 +525,11 @@ def foreign_ids(other_organization) -> dict[str, int]:
     review = SessionReview.objects.create(
         game_session=session, game="balloons", anomaly_score=0.9, detector_fingerprint="0" * 64
     )
+    test = ABTest.objects.create(
+        job_profile=profile, name="Globex test", key="ab-globex", model_a=version, model_b=version
+    )
     return {
+        "ab_test_id": test.pk,
         "assessment_id": assessment.pk,
         "candidate_id": invitation.candidate.pk,
         "job_profile_id": profile.pk,

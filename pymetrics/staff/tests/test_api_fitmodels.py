@@ -167,9 +167,7 @@ def test_reported_groups_are_stored_encrypted_and_never_logged(
     assert entry.details == {"attributes": ["age_40_plus", "gender"]}
 
 
-def test_the_review_queue_lists_and_decides_through_the_api(
-    organization, admin_client, invitation
-):
+def test_the_review_queue_lists_and_decides_through_the_api(organization, admin_client, invitation):
     from pymetrics.assessments.models import GameSession
     from pymetrics.fitmodels.models import SessionReview
 
@@ -207,3 +205,42 @@ def test_the_review_queue_lists_and_decides_through_the_api(
         format="json",
     )
     assert again.status_code == 409
+
+
+def test_an_ab_test_through_the_api(organization, admin_client, django_capture_on_commit_callbacks):
+    world = build_role_world(organization, incumbents=150, applicants=400, planted=False)
+    profile_id = _role(admin_client, world)
+    first = _train(admin_client, profile_id, django_capture_on_commit_callbacks)
+    second = _train(
+        admin_client, profile_id, django_capture_on_commit_callbacks, algorithm="gradient_boosting"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = admin_client.post(
+            reverse("api:job-profile-ab-tests", args=[profile_id]),
+            {"model_a_id": first["model_version_id"], "model_b_id": second["model_version_id"]},
+            format="json",
+        )
+    assert started.status_code == 201
+    test_id = started.json()["id"]
+    candidate = world.applicant_candidates[0]
+    assert (
+        admin_client.put(
+            reverse("api:candidate-outcome", args=[candidate.pk]),
+            {"hired": True, "performance": 4.5},
+            format="json",
+        ).status_code
+        == 204
+    )
+
+    report = admin_client.get(reverse("api:ab-test-detail", args=[test_id])).json()
+
+    assert report["assignment"]["n_a"] + report["assignment"]["n_b"] == 400
+    assert report["comparison"]["pass_rates"]["n_a"] == report["assignment"]["n_a"]
+    assert report["note"] is None
+    with django_capture_on_commit_callbacks(execute=True):
+        stopped = admin_client.post(
+            reverse("api:ab-test-stop", args=[test_id]), {"winner": "A"}, format="json"
+        )
+    assert stopped.json()["winner"] == "Analyst v1"
+    assert FitModelVersion.objects.get(pk=second["model_version_id"]).status == ModelStatus.RETIRED
