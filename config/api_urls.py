@@ -77,6 +77,21 @@ urlpatterns = [
     ),
     path("ab-tests/<int:ab_test_id>/", fit_api.ABTestApi.as_view(), name="ab-test-detail"),
     path("ab-tests/<int:ab_test_id>/stop/", fit_api.ABTestStopApi.as_view(), name="ab-test-stop"),
+    path(
+        "trait-map-proposals/",
+        fit_api.TraitMapProposalCreateApi.as_view(),
+        name="trait-map-proposals",
+    ),
+    path(
+        "trait-map-proposals/<int:proposal_id>/",
+        fit_api.TraitMapProposalApi.as_view(),
+        name="trait-map-proposal-detail",
+    ),
+    path(
+        "trait-map-proposals/<int:proposal_id>/activate/",
+        fit_api.TraitMapProposalActivateApi.as_view(),
+        name="trait-map-proposal-activate",
+    ),
     path("session-reviews/", fit_api.SessionReviewListApi.as_view(), name="session-reviews"),
     path(
         "session-reviews/<int:review_id>/decide/",

@@ -18,6 +18,7 @@ from django.utils import timezone
 from pymetrics.accounts.models import Organization
 from pymetrics.assessments.models import Assessment, Attempt, Candidate, GameSession
 from pymetrics.common.crypto import EncryptedTextField
+from pymetrics.scoring.models import TraitMapVersion
 
 
 class Algorithm(models.TextChoices):
@@ -333,3 +334,43 @@ class CandidateOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"outcome of candidate {self.candidate_id}"
+
+
+class ProposalState(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACTIVATED = "activated", "Activated"
+    DISCARDED = "discarded", "Discarded"
+
+
+class TraitMapProposal(models.Model):
+    """A trait map proposed by factor analysis of an organisation's metric z-scores.
+
+    ``proposal`` is the whole analysis (loadings, per-trait Tucker congruence with
+    the map it was compared to, metrics added and removed); ``definition`` the map
+    itself, ready to be stored as a new trait map version when an admin activates it.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="trait_map_proposals"
+    )
+    based_on = models.ForeignKey(TraitMapVersion, on_delete=models.PROTECT, related_name="+")
+    proposal = models.JSONField()
+    definition = models.JSONField()
+    n_people = models.PositiveIntegerField()
+    simulated_people = models.PositiveIntegerField(default=0)
+    state = models.CharField(
+        max_length=16, choices=ProposalState.choices, default=ProposalState.PROPOSED
+    )
+    activated_version = models.ForeignKey(
+        TraitMapVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"trait map proposal {self.pk} ({self.state})"

@@ -30,6 +30,7 @@ from pymetrics.fitmodels.models import (
     ModelStatus,
     SessionReview,
     TrainingJob,
+    TraitMapProposal,
 )
 from pymetrics.fitmodels.science.abtests import ArmSample, compare_arms
 from pymetrics.psychometrics.inference import metric_z_scores
@@ -487,3 +488,14 @@ def _number(value: object) -> float:
     if value is None:
         return float("nan")
     return float(value)  # type: ignore[arg-type]
+
+
+def trait_map_proposal_get(*, organization_id: int, proposal_id: int) -> TraitMapProposal:
+    proposal = (
+        TraitMapProposal.objects.select_related("based_on", "activated_version")
+        .filter(organization_id=organization_id, pk=proposal_id)
+        .first()
+    )
+    if proposal is None:
+        raise NotFound(f"trait map proposal {proposal_id} not found")
+    return proposal

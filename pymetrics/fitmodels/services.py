@@ -72,7 +72,7 @@ INTERSECTIONS: tuple[tuple[str, ...], ...] = (("gender", "ethnicity"),)
 MODEL_MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
 
 
-def _require_manager(actor: Actor | None, what: str) -> None:
+def require_model_manager(actor: Actor | None, what: str) -> None:
     """Only owners and admins change models; None is the platform itself (commands, tasks)."""
     if actor is not None and actor.role not in MODEL_MANAGERS:
         raise PermissionDenied(f"only an owner or an admin may {what}")
@@ -106,7 +106,7 @@ def job_profile_create(
     algorithm: str = Algorithm.LOGISTIC_REGRESSION,
     threshold: float = 50.0,
 ) -> JobProfile:
-    _require_manager(actor, "define a role")
+    require_model_manager(actor, "define a role")
     name = name.strip()
     if not name:
         raise ValidationFailed("a job profile needs a name", details={"name": "required"})
@@ -141,7 +141,7 @@ def incumbents_add(
     *, actor: Actor, job_profile: JobProfile, candidates: Sequence[Candidate], successful: bool
 ) -> int:
     """Mark the organisation's candidates as incumbents of the role; returns how many are new."""
-    _require_manager(actor, "change a role's incumbents")
+    require_model_manager(actor, "change a role's incumbents")
     for candidate in candidates:
         if candidate.organization_id != job_profile.organization_id:
             raise ValidationFailed(f"candidate {candidate.pk} is not this organisation's")
@@ -177,7 +177,7 @@ def incumbents_import(
     Feature names are the model's (``trait:attention``, ``metric:balloons.adjusted_pumps``);
     values are z-scores. The whole import is refused on the first bad row, naming it.
     """
-    _require_manager(actor, "change a role's incumbents")
+    require_model_manager(actor, "change a role's incumbents")
     allowed_prefixes = ("trait:", "metric:")
     incumbents = []
     seen: set[str] = set()
@@ -234,7 +234,7 @@ def candidate_groups_record(
     The audit log records that groups were recorded, and which attributes, never the
     groups themselves.
     """
-    _require_manager(actor, "record a candidate's reported groups")
+    require_model_manager(actor, "record a candidate's reported groups")
     if actor is not None and candidate.organization_id != actor.organization.pk:
         raise ValidationFailed(f"candidate {candidate.pk} is not this organisation's")
     cleaned = {}
@@ -278,7 +278,7 @@ def training_job_request(
     or the caller runs :func:`training_job_run` itself (the ``train_model`` command)."""
     from pymetrics.fitmodels.tasks import train_job_profile_model
 
-    _require_manager(actor, "train a model")
+    require_model_manager(actor, "train a model")
     algorithm = algorithm or job_profile.algorithm
     if algorithm not in Algorithm.values:
         raise ValidationFailed(f"algorithm must be one of {Algorithm.values}")
@@ -507,7 +507,7 @@ def fit_model_audit(*, actor: Actor | None, model_version: FitModelVersion) -> A
     back to draft; an active one stays active (its scores are live) but carries the
     failing report, which the pages show as an alert.
     """
-    _require_manager(actor, "audit a model")
+    require_model_manager(actor, "audit a model")
     profile = model_version.job_profile
     model = load_model(bytes(model_version.artefact))
     audit_set = debiasing_set(organization_id=profile.organization_id, feature_set=profile.features)
@@ -546,7 +546,7 @@ def fit_model_activate(*, actor: Actor | None, model_version: FitModelVersion) -
     """Make a version the role's active model; refused unless its bias audit passed."""
     from pymetrics.fitmodels.tasks import score_with_fit_model
 
-    _require_manager(actor, "activate a model")
+    require_model_manager(actor, "activate a model")
     if model_version.status == ModelStatus.ACTIVE:
         return model_version
     if running_ab_test(job_profile=model_version.job_profile) is not None:
@@ -593,7 +593,7 @@ def fit_model_activate(*, actor: Actor | None, model_version: FitModelVersion) -
 
 def fit_model_retire(*, actor: Actor | None, model_version: FitModelVersion) -> None:
     """Stop using a version: its scores stay stored but are no longer shown as the fit."""
-    _require_manager(actor, "retire a model")
+    require_model_manager(actor, "retire a model")
     with transaction.atomic():
         FitModelVersion.objects.filter(pk=model_version.pk).update(
             status=ModelStatus.RETIRED, retired_at=timezone.now()
@@ -750,7 +750,7 @@ def ab_test_start(
     """
     from pymetrics.fitmodels.tasks import score_role
 
-    _require_manager(actor, "start an A/B test")
+    require_model_manager(actor, "start an A/B test")
     if model_a.pk == model_b.pk:
         raise ValidationFailed("an A/B test compares two different versions")
     for version in (model_a, model_b):
@@ -802,7 +802,7 @@ def ab_test_stop(*, actor: Actor | None, test: ABTest, winner: str | None = None
     role's candidates are scored by the winner, else both stay active until one is."""
     from pymetrics.fitmodels.tasks import score_role
 
-    _require_manager(actor, "stop an A/B test")
+    require_model_manager(actor, "stop an A/B test")
     if test.ended_at is not None:
         raise Conflict(f"{test.name} has already ended")
     if winner not in (None, "A", "B"):
@@ -829,7 +829,7 @@ def candidate_outcome_record(
     *, actor: Actor | None, candidate: Candidate, hired: bool | None, performance: float | None
 ) -> CandidateOutcome:
     """Record what became of a candidate (for predictive validity in A/B reports)."""
-    _require_manager(actor, "record outcomes")
+    require_model_manager(actor, "record outcomes")
     if actor is not None and candidate.organization_id != actor.organization.pk:
         raise ValidationFailed(f"candidate {candidate.pk} is not this organisation's")
     if performance is not None and not np.isfinite(performance):

@@ -131,6 +131,16 @@ def load_trait_map(version: int = 1) -> TraitMap:
     return _load(version)
 
 
+def shipped_trait_map_versions() -> list[int]:
+    """The versions shipped as data files, ascending (at least version 1)."""
+    versions = []
+    for path in DATA_DIR.glob("trait_map_v*.json"):
+        number = path.stem.removeprefix("trait_map_v")
+        if number.isdigit():
+            versions.append(int(number))
+    return sorted(versions)
+
+
 @cache
 def _load(version: int) -> TraitMap:
     # Cached: the map is immutable and read on every scoring call.

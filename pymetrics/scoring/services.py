@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,7 @@ from pymetrics.psychometrics import (
     split_half_reliability,
     split_trials_odd_even,
 )
+from pymetrics.psychometrics.trait_map import shipped_trait_map_versions
 from pymetrics.scoring.models import (
     MetricSet,
     NormPopulation,
@@ -192,6 +193,10 @@ def trait_map_version_get_or_create(*, version: int = 1) -> TraitMapVersion:
     try:
         trait_map = load_trait_map(version)
     except TraitMapError as error:
+        # a version registered from an adaptive proposal lives in the database only
+        registered = TraitMapVersion.objects.filter(version=version).first()
+        if registered is not None:
+            return registered
         raise ValidationFailed(str(error)) from None
     definition = trait_map.to_dict()
     stored, _ = TraitMapVersion.objects.get_or_create(
@@ -203,6 +208,23 @@ def trait_map_version_get_or_create(*, version: int = 1) -> TraitMapVersion:
             "give the changed map a new version"
         )
     return stored
+
+
+def trait_map_version_register(*, definition: Mapping[str, Any]) -> TraitMapVersion:
+    """Store a new trait map version defined outside the repository (an adaptive proposal).
+
+    It gets the next version number after every stored and shipped one, and is
+    checked as the shipped maps are (``TraitMap.from_dict``). Scores are made
+    against it only once a norm table is built with it.
+    """
+    with transaction.atomic():
+        stored = TraitMapVersion.objects.select_for_update().aggregate(latest=Max("version"))
+        version = max(stored["latest"] or 0, shipped_trait_map_versions()[-1]) + 1
+        try:
+            trait_map = TraitMap.from_dict({**definition, "version": version})
+        except TraitMapError as error:
+            raise ValidationFailed(f"the proposed trait map is not valid: {error}") from None
+        return TraitMapVersion.objects.create(version=version, definition=trait_map.to_dict())
 
 
 @dataclass(frozen=True)

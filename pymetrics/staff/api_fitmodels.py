@@ -38,6 +38,7 @@ from pymetrics.fitmodels.selectors import (
     session_reviews,
     training_job_get,
     training_job_summary,
+    trait_map_proposal_get,
 )
 from pymetrics.fitmodels.services import (
     MODEL_MANAGERS,
@@ -54,6 +55,10 @@ from pymetrics.fitmodels.services import (
     training_job_request,
 )
 from pymetrics.fitmodels.tasks import scan_anomalies
+from pymetrics.fitmodels.trait_map_services import (
+    trait_map_proposal_activate,
+    trait_map_propose,
+)
 from pymetrics.games.registry import game_keys
 
 
@@ -607,3 +612,88 @@ class CandidateOutcomeApi(APIView):
             performance=payload.validated_data["performance"],
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- adaptive trait maps --------------------------------------------------------------------
+
+
+class TraitMapProposalInputSerializer(serializers.Serializer):
+    n_factors = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text="default: as many as the current map has traits",
+    )
+
+
+def _proposal_out(proposal: Any) -> dict[str, Any]:
+    return {
+        "id": proposal.pk,
+        "state": proposal.state,
+        "based_on_version": proposal.based_on.version,
+        "n_people": proposal.n_people,
+        "simulated_people": proposal.simulated_people,
+        "activated_version": (
+            proposal.activated_version.version if proposal.activated_version else None
+        ),
+        "proposal": proposal.proposal,
+        "created_at": proposal.created_at,
+    }
+
+
+class TraitMapProposalCreateApi(APIView):
+    @extend_schema(
+        operation_id="trait_map_proposals_create",
+        request=TraitMapProposalInputSerializer,
+        responses={
+            201: OpenApiResponse(description="the proposal"),
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+        },
+        summary="Propose a trait map by factor analysis of the organisation's candidates",
+    )
+    def post(self, request: Request) -> Response:
+        actor = _actor(request)
+        payload = TraitMapProposalInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        proposal = trait_map_propose(
+            actor=actor,
+            organization=actor.organization,
+            n_factors=payload.validated_data["n_factors"],
+        )
+        return Response(_proposal_out(proposal), status=status.HTTP_201_CREATED)
+
+
+class TraitMapProposalApi(APIView):
+    @extend_schema(
+        operation_id="trait_map_proposals_retrieve",
+        responses={200: OpenApiResponse(description="the proposal"), 404: ErrorSerializer},
+    )
+    def get(self, request: Request, proposal_id: int) -> Response:
+        actor = _actor(request)
+        proposal = trait_map_proposal_get(
+            organization_id=actor.organization.pk, proposal_id=proposal_id
+        )
+        return Response(_proposal_out(proposal))
+
+
+class TraitMapProposalActivateApi(APIView):
+    @extend_schema(
+        operation_id="trait_map_proposals_activate",
+        request=None,
+        responses={
+            200: OpenApiResponse(description="the proposal, activated"),
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        summary="Store the proposed map as a new version, build norms with it, re-score",
+    )
+    def post(self, request: Request, proposal_id: int) -> Response:
+        actor = _actor(request)
+        proposal = trait_map_proposal_get(
+            organization_id=actor.organization.pk, proposal_id=proposal_id
+        )
+        trait_map_proposal_activate(actor=actor, proposal=proposal)
+        return Response(_proposal_out(proposal))

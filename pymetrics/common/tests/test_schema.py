@@ -40,6 +40,9 @@ def test_openapi_schema_validates_without_warnings_and_covers_the_contract(tmp_p
         "/api/v1/session-reviews/",
         "/api/v1/session-reviews/{review_id}/decide/",
         "/api/v1/training-jobs/{training_job_id}/",
+        "/api/v1/trait-map-proposals/",
+        "/api/v1/trait-map-proposals/{proposal_id}/",
+        "/api/v1/trait-map-proposals/{proposal_id}/activate/",
     }
     assert schema["components"]["securitySchemes"] == {
         "ApiKey": {

@@ -28,7 +28,9 @@ from pymetrics.fitmodels.models import (
     JobProfile,
     SessionReview,
     TrainingJob,
+    TraitMapProposal,
 )
+from pymetrics.scoring.services import trait_map_version_get_or_create
 
 
 def _error(response) -> dict:
@@ -446,6 +448,8 @@ BY_ID = [
     pytest.param("api:job-profile-ab-tests", "POST", id="job-profile-ab-tests-POST"),
     pytest.param("api:ab-test-detail", "GET", id="ab-test-detail-GET"),
     pytest.param("api:ab-test-stop", "POST", id="ab-test-stop-POST"),
+    pytest.param("api:trait-map-proposal-detail", "GET", id="trait-map-proposal-detail-GET"),
+    pytest.param("api:trait-map-proposal-activate", "POST", id="trait-map-proposal-activate-POST"),
 ]
 # Endpoints that change models are for owners and admins: the other organisation's
 # recruiter reaches them (403, not 404) but may not use them.
@@ -460,6 +464,7 @@ MANAGERS_ONLY = {
     "api:candidate-outcome",
     "api:job-profile-ab-tests",
     "api:ab-test-stop",
+    "api:trait-map-proposal-activate",
 }
 # Collections: another organisation's objects must not be in them.
 COLLECTIONS = [
@@ -469,6 +474,7 @@ COLLECTIONS = [
 REVIEW_COLLECTIONS = [
     pytest.param("api:session-reviews", "GET", id="session-reviews-GET"),
     pytest.param("api:anomaly-scans", "POST", id="anomaly-scans-POST"),
+    pytest.param("api:trait-map-proposals", "POST", id="trait-map-proposals-POST"),
 ]
 ROLE_COLLECTIONS = [
     pytest.param("api:job-profiles", "GET", id="job-profiles-GET"),
@@ -528,7 +534,15 @@ def foreign_ids(other_organization) -> dict[str, int]:
     test = ABTest.objects.create(
         job_profile=profile, name="Globex test", key="ab-globex", model_a=version, model_b=version
     )
+    proposal = TraitMapProposal.objects.create(
+        organization=other_organization,
+        based_on=trait_map_version_get_or_create(version=1),
+        proposal={},
+        definition={},
+        n_people=0,
+    )
     return {
+        "proposal_id": proposal.pk,
         "ab_test_id": test.pk,
         "assessment_id": assessment.pk,
         "candidate_id": invitation.candidate.pk,
