@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+from kombu.exceptions import ChannelError
 
 from pymetrics.ops.serving import socket_server_command
 
@@ -153,6 +154,51 @@ def services(django_db_setup: None, django_db_blocker: object) -> Iterator[Servi
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _worker_is_idle() -> bool:
+    """No task queued on the broker, none running or reserved in the worker.
+
+    A solo-pool worker busy with a task does not answer remote control: no answer
+    counts as busy.
+    """
+    from config.celery import app
+
+    with app.connection_for_read() as connection:
+        channel: Any = connection.default_channel  # kombu's channels are untyped
+        try:
+            queued = channel.queue_declare(
+                queue=app.conf.task_default_queue, passive=True
+            ).message_count
+        except ChannelError:  # Redis keeps no empty queue: nothing is waiting
+            queued = 0
+    if queued:
+        return False
+    inspector = app.control.inspect(timeout=1.0)
+    active, reserved = inspector.active(), inspector.reserved()
+    if not active or reserved is None:
+        return False
+    return not any(active.values()) and not any(reserved.values())
+
+
+@pytest.fixture(autouse=True)
+def _worker_idle_before_the_database_is_emptied(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test with the worker, wait until it has nothing left to do.
+
+    Each stage queues the next (extraction, traits, job fit): a stage still running
+    when the test's database is emptied deadlocks with the emptying.
+    """
+    yield
+    if "services" not in request.fixturenames:
+        return
+    deadline = time.monotonic() + 60
+    idle_checks = 0
+    while time.monotonic() < deadline:
+        idle_checks = idle_checks + 1 if _worker_is_idle() else 0
+        if idle_checks >= 2:
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the Celery worker was still busy 60 s after the test")
 
 
 def wait_until(predicate: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.25) -> T:
