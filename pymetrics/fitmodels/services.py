@@ -742,8 +742,12 @@ def ab_test_start(
     model_b: FitModelVersion,
     share_b: float = 0.5,
     name: str = "",
+    key: str | None = None,
 ) -> ABTest:
     """Run two versions of a role side by side: both active, each candidate in one arm.
+
+    ``key`` seeds the assignment (a new random one by default); giving one makes an
+    experiment's split reproducible, e.g. to rerun it on another copy of the data.
 
     Both must be the role's and have passed their bias audit; one test per role at a
     time. Every candidate of the role is scored again by their arm's version.
@@ -777,7 +781,7 @@ def ab_test_start(
         test = ABTest.objects.create(
             job_profile=job_profile,
             name=name.strip() or f"{model_a.label} vs {model_b.label}",
-            key=f"ab-{uuid.uuid4().hex}",
+            key=key or f"ab-{uuid.uuid4().hex}",
             model_a=model_a,
             model_b=model_b,
             share_b=share_b,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from django.db import DatabaseError
 
 from pymetrics.accounts.models import Organization
+from pymetrics.common.tasks import RETRY_ON_OUTAGES
 from pymetrics.fitmodels.anomaly_services import anomaly_scan
 from pymetrics.fitmodels.models import FitModelVersion, JobProfile, ModelStatus
 from pymetrics.fitmodels.services import (
@@ -17,23 +17,15 @@ from pymetrics.fitmodels.services import (
     training_job_run,
 )
 
-_RETRY: dict[str, Any] = {
-    "autoretry_for": (DatabaseError, OSError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 6,
-}
 
-
-@shared_task(name="fitmodels.train_job_profile_model", acks_late=True, **_RETRY)
+@shared_task(name="fitmodels.train_job_profile_model", acks_late=True, **RETRY_ON_OUTAGES)
 def train_job_profile_model(training_job_id: int) -> dict[str, Any]:
     """Train (audit, debias) the model a training job asked for."""
     version = training_job_run(training_job_id=training_job_id)
     return {"model_version": version.pk if version else None}
 
 
-@shared_task(name="fitmodels.score_with_fit_model", **_RETRY)
+@shared_task(name="fitmodels.score_with_fit_model", **RETRY_ON_OUTAGES)
 def score_with_fit_model(model_version_id: int) -> dict[str, int]:
     """Score every candidate of the role with a version that was just activated."""
     version = FitModelVersion.objects.select_related("job_profile").get(pk=model_version_id)
@@ -42,20 +34,20 @@ def score_with_fit_model(model_version_id: int) -> dict[str, int]:
     return {"scored": fit_scores_compute(model_version=version)}
 
 
-@shared_task(name="fitmodels.score_role", **_RETRY)
+@shared_task(name="fitmodels.score_role", **RETRY_ON_OUTAGES)
 def score_role(job_profile_id: int) -> dict[str, int]:
     """Score every candidate of a role as it stands (active version, or A/B arms)."""
     profile = JobProfile.objects.get(pk=job_profile_id)
     return {"scored": role_fit_scores_compute(job_profile=profile)}
 
 
-@shared_task(name="fitmodels.score_attempts_fit", **_RETRY)
+@shared_task(name="fitmodels.score_attempts_fit", **RETRY_ON_OUTAGES)
 def score_attempts_fit(attempt_ids: list[int]) -> dict[str, int]:
     """Attempts' fit to each role whose active model covers them (after their traits)."""
     return {"scored": attempts_fit_scores_compute(attempt_ids=attempt_ids)}
 
 
-@shared_task(name="fitmodels.scan_anomalies", **_RETRY)
+@shared_task(name="fitmodels.scan_anomalies", **RETRY_ON_OUTAGES)
 def scan_anomalies(organization_id: int, game: str) -> dict[str, int]:
     """Scan one game's sessions of an organisation and queue the suspicious ones."""
     organization = Organization.objects.get(pk=organization_id)

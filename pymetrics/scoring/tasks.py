@@ -7,14 +7,12 @@ attempt it now applies to.
 
 from __future__ import annotations
 
-from typing import Any
-
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
 from pymetrics.assessments.models import GameSession
+from pymetrics.common.tasks import RETRY_ON_OUTAGES
 from pymetrics.scoring.models import NormTable
 from pymetrics.scoring.services import (
     attempts_scored_by,
@@ -24,14 +22,6 @@ from pymetrics.scoring.services import (
     traits_infer,
     traits_reinfer_for_norm_table,
 )
-
-_RETRY: dict[str, Any] = {
-    "autoretry_for": (DatabaseError, OSError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 6,
-}
 
 
 def _after_traits(attempt_ids: list[int]) -> None:
@@ -49,7 +39,7 @@ def _after_traits(attempt_ids: list[int]) -> None:
 REEXTRACT_BATCH = 500
 
 
-@shared_task(name="scoring.extract_game_session_metrics", **_RETRY)
+@shared_task(name="scoring.extract_game_session_metrics", **RETRY_ON_OUTAGES)
 def extract_game_session_metrics(game_session_id: int) -> dict[str, int]:
     """Extract the metrics of one completed game session (again, if already done)."""
     summary = metric_sets_extract(game_session_ids=[game_session_id])
@@ -61,7 +51,7 @@ def extract_game_session_metrics(game_session_id: int) -> dict[str, int]:
     return {"extracted": summary.extracted, "skipped": summary.skipped}
 
 
-@shared_task(name="scoring.infer_attempt_traits", **_RETRY)
+@shared_task(name="scoring.infer_attempt_traits", **RETRY_ON_OUTAGES)
 def infer_attempt_traits(attempt_id: int) -> dict[str, int]:
     """Infer (again) the traits of one attempt against its organisation's norms."""
     summary = traits_infer(attempt_ids=[attempt_id])
@@ -71,7 +61,7 @@ def infer_attempt_traits(attempt_id: int) -> dict[str, int]:
     return {"scored": summary.scored_traits, "unscored": summary.unscored_traits}
 
 
-@shared_task(name="scoring.reinfer_norm_table_traits", **_RETRY)
+@shared_task(name="scoring.reinfer_norm_table_traits", **RETRY_ON_OUTAGES)
 def reinfer_norm_table_traits(norm_table_id: int) -> dict[str, int]:
     """Re-score every attempt a (new) norm table applies to, in vectorised batches."""
     norm_table = NormTable.objects.select_related("trait_map").get(pk=norm_table_id)
@@ -82,7 +72,7 @@ def reinfer_norm_table_traits(norm_table_id: int) -> dict[str, int]:
     return {"attempts": summary.attempts, "scored": summary.scored_traits}
 
 
-@shared_task(name="scoring.reextract_game", **_RETRY)
+@shared_task(name="scoring.reextract_game", **RETRY_ON_OUTAGES)
 def reextract_game(game: str) -> dict[str, int]:
     """Bring every completed session of ``game`` to the current extractor version.
 

@@ -432,39 +432,13 @@ def roc_chart(cv_report: dict[str, Any], simulated: bool) -> dict[str, Any]:
             "positive rate). AUC %(auc)s; the dashed diagonal is chance (0.5)."
         )
         % {"auc": _auc_text(cv_report.get("auc"), cv_report.get("auc_ci"))},
-        datasets=[
-            {
-                "label": _("Model"),
-                "data": points,
-                "borderColor": colour(0),
-                "backgroundColor": colour(0),
-                "pointRadius": 0,
-                "borderWidth": 2,
-            },
-            {
-                "label": _("Chance"),
-                "data": [{"x": 0, "y": 0}, {"x": 1, "y": 1}],
-                "borderColor": colour(7, 0.5),
-                "borderDash": [6, 4],
-                "pointRadius": 0,
-                "borderWidth": 1,
-            },
-        ],
-        options={
-            "scales": {
-                "x": {
-                    "type": "linear",
-                    "min": 0,
-                    "max": 1,
-                    "title": {"display": True, "text": _("False positive rate (baseline)")},
-                },
-                "y": {
-                    "min": 0,
-                    "max": 1,
-                    "title": {"display": True, "text": _("True positive rate (incumbents)")},
-                },
-            }
-        },
+        **_unit_square(
+            points,
+            point_radius=0,
+            diagonal=_("Chance"),
+            x_title=_("False positive rate (baseline)"),
+            y_title=_("True positive rate (incumbents)"),
+        ),
         columns=[_("Fit score threshold"), _("False positive rate"), _("True positive rate")],
         rows=[
             [_("nobody passes") if threshold is None else threshold, fpr, tpr]
@@ -472,6 +446,43 @@ def roc_chart(cv_report: dict[str, Any], simulated: bool) -> dict[str, Any]:
         ],
         simulated=simulated,
     )
+
+
+def _unit_square(
+    points: list[dict[str, Any]], *, point_radius: int, diagonal: str, x_title: str, y_title: str
+) -> dict[str, Any]:
+    """The model's curve and the dashed diagonal on [0, 1] x [0, 1] (ROC, reliability)."""
+    return {
+        "datasets": [
+            {
+                "label": _("Model"),
+                "data": points,
+                "borderColor": colour(0),
+                "backgroundColor": colour(0),
+                "pointRadius": point_radius,
+                "borderWidth": 2,
+            },
+            {
+                "label": diagonal,
+                "data": [{"x": 0, "y": 0}, {"x": 1, "y": 1}],
+                "borderColor": colour(7, 0.5),
+                "borderDash": [6, 4],
+                "pointRadius": 0,
+                "borderWidth": 1,
+            },
+        ],
+        "options": {
+            "scales": {
+                "x": {
+                    "type": "linear",
+                    "min": 0,
+                    "max": 1,
+                    "title": {"display": True, "text": x_title},
+                },
+                "y": {"min": 0, "max": 1, "title": {"display": True, "text": y_title}},
+            }
+        },
+    }
 
 
 def reliability_chart(cv_report: dict[str, Any], simulated: bool) -> dict[str, Any]:
@@ -493,39 +504,13 @@ def reliability_chart(cv_report: dict[str, Any], simulated: bool) -> dict[str, A
             "a fit score of 70 means 70 in 100. Brier score %(brier)s."
         )
         % {"bins": len(bins), "brier": _number(cv_report.get("brier_score"))},
-        datasets=[
-            {
-                "label": _("Model"),
-                "data": points,
-                "borderColor": colour(0),
-                "backgroundColor": colour(0),
-                "pointRadius": 4,
-                "borderWidth": 2,
-            },
-            {
-                "label": _("Perfect calibration"),
-                "data": [{"x": 0, "y": 0}, {"x": 1, "y": 1}],
-                "borderColor": colour(7, 0.5),
-                "borderDash": [6, 4],
-                "pointRadius": 0,
-                "borderWidth": 1,
-            },
-        ],
-        options={
-            "scales": {
-                "x": {
-                    "type": "linear",
-                    "min": 0,
-                    "max": 1,
-                    "title": {"display": True, "text": _("Mean predicted probability")},
-                },
-                "y": {
-                    "min": 0,
-                    "max": 1,
-                    "title": {"display": True, "text": _("Observed share of incumbents")},
-                },
-            }
-        },
+        **_unit_square(
+            points,
+            point_radius=4,
+            diagonal=_("Perfect calibration"),
+            x_title=_("Mean predicted probability"),
+            y_title=_("Observed share of incumbents"),
+        ),
         columns=[
             _("Bin"),
             _("Mean predicted"),
