@@ -92,6 +92,7 @@ urlpatterns = [
         fit_api.TraitMapProposalActivateApi.as_view(),
         name="trait-map-proposal-activate",
     ),
+    path("drift-alerts/", staff_api.DriftAlertsApi.as_view(), name="drift-alerts"),
     path("session-reviews/", fit_api.SessionReviewListApi.as_view(), name="session-reviews"),
     path(
         "session-reviews/<int:review_id>/decide/",

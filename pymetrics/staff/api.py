@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -25,6 +26,7 @@ from rest_framework.views import APIView
 from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor, audit_log_record
 from pymetrics.analytics.selectors.dashboard import assessment_dashboard_json
+from pymetrics.analytics.selectors.drift_alerts import drift_alerts
 from pymetrics.assessments.models import Assessment
 from pymetrics.assessments.selectors import assessment_get, assessment_list
 from pymetrics.assessments.services import assessment_create, candidate_invite
@@ -455,3 +457,17 @@ class AssessmentDashboardApi(APIView):
             details={"candidates": read.flagged_candidate_ids},
         )
         return HttpResponse(read.body, content_type="application/json")
+
+
+class DriftAlertsApi(APIView):
+    @extend_schema(
+        operation_id="drift_alerts_list",
+        responses={200: OpenApiResponse(description="the metrics drifting from the norm table")},
+        summary="Metrics whose last 28 days drift from the norm table (PSI above 0.2)",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        actor = _actor(request)
+        return HttpResponse(
+            orjson.dumps(drift_alerts(organization=actor.organization)),
+            content_type="application/json",
+        )

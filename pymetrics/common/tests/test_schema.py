@@ -26,6 +26,7 @@ def test_openapi_schema_validates_without_warnings_and_covers_the_contract(tmp_p
         "/api/v1/ab-tests/{ab_test_id}/",
         "/api/v1/ab-tests/{ab_test_id}/stop/",
         "/api/v1/anomaly-scans/",
+        "/api/v1/drift-alerts/",
         "/api/v1/candidates/{candidate_id}/groups/",
         "/api/v1/candidates/{candidate_id}/outcome/",
         "/api/v1/fit-models/{model_version_id}/",
