@@ -23,10 +23,11 @@ from pymetrics.scoring.services import trait_map_version_get_or_create
 
 def test_a_shifted_metric_is_an_alert_and_a_steady_one_is_not(organization):
     rng = np.random.default_rng(5)
-    norm = {
-        key: metric_distribution(rng.normal(500.0, 50.0, size=2000)).to_dict()
-        for key in ("arrows.rt_mean_ms", "arrows.accuracy")
-    }
+    norm = {}
+    for key in ("arrows.rt_mean_ms", "arrows.accuracy"):
+        distribution = metric_distribution(rng.normal(500.0, 50.0, size=2000))
+        assert distribution is not None
+        norm[key] = distribution.to_dict()
     NormTable.objects.create(
         organization=organization,
         name="Norms",
