@@ -23,7 +23,6 @@ from pymetrics.assessments.models import GameSession, GameSessionState
 from pymetrics.common.errors import Conflict, PermissionDenied, ValidationFailed
 from pymetrics.common.versions import bump, candidate_scope
 from pymetrics.fitmodels.models import ReviewState, SessionReview
-from pymetrics.fitmodels.science.anomalies import fit_anomaly_detector
 from pymetrics.games.registry import UnknownGameError, get_game
 from pymetrics.scoring.models import MetricSet
 
@@ -72,6 +71,9 @@ def _game_metrics(
 
 def anomaly_scan(*, organization: Organization, game: str, seed: int = 0) -> ScanSummary:
     """Scan one game's sessions of the organisation; queue the suspicious ones."""
+    # scikit-learn on first use: web processes that never scan do not carry it
+    from pymetrics.fitmodels.science.anomalies import fit_anomaly_detector
+
     try:
         metric_names = [metric.name for metric in get_game(game).metrics]
     except UnknownGameError as error:

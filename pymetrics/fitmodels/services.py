@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -41,20 +41,16 @@ from pymetrics.fitmodels.models import (
 )
 from pymetrics.fitmodels.science.abtests import assign_arm
 from pymetrics.fitmodels.science.audit import AuditReport, audit_outcomes, passes_at
-from pymetrics.fitmodels.science.debiasing import CHANCE_AUC, debias
-from pymetrics.fitmodels.science.training import Algorithm as TrainingAlgorithm
-from pymetrics.fitmodels.science.training import (
-    TrainedFitModel,
-    dump_model,
-    load_model,
-    train_fit_model,
-)
 from pymetrics.fitmodels.selectors import (
     attempt_features,
     debiasing_set,
     norm_table_for,
     training_set,
 )
+
+if TYPE_CHECKING:
+    from pymetrics.fitmodels.science.training import Algorithm as TrainingAlgorithm
+    from pymetrics.fitmodels.science.training import TrainedFitModel
 
 logger = logging.getLogger(__name__)
 
@@ -354,6 +350,9 @@ def training_job_run(
 
 
 def _train(job: TrainingJob, echo: ProgressCallback | None) -> FitModelVersion:
+    from pymetrics.fitmodels.science.debiasing import debias
+    from pymetrics.fitmodels.science.training import dump_model, train_fit_model
+
     profile = job.job_profile
     data = training_set(job_profile=profile)
     if data.n_successful == 0:
@@ -459,12 +458,26 @@ def audit_verdict(report: AuditReport) -> bool:
     return report.passed and ruled > 0
 
 
+def _chance_auc() -> float:
+    from pymetrics.fitmodels.science.debiasing import CHANCE_AUC
+
+    return CHANCE_AUC
+
+
+def _load_model(version: FitModelVersion) -> TrainedFitModel:
+    """The version's fitted model (scikit-learn is imported here, on first use: the web
+    processes that never train or score do not carry it)."""
+    from pymetrics.fitmodels.science.training import load_model
+
+    return load_model(bytes(version.artefact))
+
+
 def _refuse_without_validity(version: FitModelVersion, what: str) -> None:
     """A model whose cross-validated AUC interval reaches chance tells no one apart:
     it passes any audit and must not be used (the debiasing loop can end there)."""
     interval = version.cv_report.get("auc_ci") or {}
     low = interval.get("low")
-    if low is None or low <= CHANCE_AUC:
+    if low is None or low <= _chance_auc():
         auc = version.cv_report.get("auc")
         shown = "unknown" if auc is None else f"{auc:.3f}"
         raise Conflict(
@@ -509,7 +522,7 @@ def fit_model_audit(*, actor: Actor | None, model_version: FitModelVersion) -> A
     """
     require_model_manager(actor, "audit a model")
     profile = model_version.job_profile
-    model = load_model(bytes(model_version.artefact))
+    model = _load_model(model_version)
     audit_set = debiasing_set(organization_id=profile.organization_id, feature_set=profile.features)
     if not audit_set.candidate_ids:
         raise ValidationFailed(
@@ -635,7 +648,7 @@ def fit_scores_compute(
     )
     if not ids:
         return 0
-    model = load_model(bytes(model_version.artefact))
+    model = _load_model(model_version)
     table = norm_table_for(profile.organization_id)
     written = 0
     for start in range(0, len(ids), SCORE_BATCH):

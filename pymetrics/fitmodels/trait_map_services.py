@@ -17,7 +17,6 @@ from pymetrics.accounts.services import Actor, audit_log_record
 from pymetrics.assessments.models import Attempt, AttemptState
 from pymetrics.common.errors import Conflict, ValidationFailed
 from pymetrics.fitmodels.models import ProposalState, TraitMapProposal
-from pymetrics.fitmodels.science.factors import propose_trait_map
 from pymetrics.fitmodels.selectors import norm_table_for
 from pymetrics.fitmodels.services import require_model_manager
 from pymetrics.psychometrics.inference import metric_z_scores
@@ -32,6 +31,9 @@ def trait_map_propose(
     *, actor: Actor | None, organization: Organization, n_factors: int | None = None
 ) -> TraitMapProposal:
     """Factor-analyse the organisation's completed candidates into a proposed trait map."""
+    # scikit-learn on first use: web processes that never propose do not carry it
+    from pymetrics.fitmodels.science.factors import propose_trait_map
+
     require_model_manager(actor, "propose a trait map")
     table = norm_table_for(organization.pk)
     rows = (
