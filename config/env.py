@@ -39,6 +39,7 @@ class Environment:
     encryption_keys_are_default: bool
     sentry_dsn: str | None
     otel_endpoint: str | None
+    reaudit_interval_days: int = 7
 
     @property
     def embedded(self) -> bool:
@@ -65,6 +66,15 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ConfigurationError(name, f"expected one of 1/0, true/false, yes/no, on/off; got {raw!r}")
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ConfigurationError(name, f"expected a whole number of at least 1; got {raw!r}")
+    return int(raw)
 
 
 def parse_database_url(url: str, *, base_dir: Path) -> dict[str, object]:
@@ -238,4 +248,5 @@ def load(environ: Mapping[str, str] | None = None, *, base_dir: Path) -> Environ
         encryption_keys_are_default=keys_default,
         sentry_dsn=sentry,
         otel_endpoint=otel,
+        reaudit_interval_days=_positive_int(env, "PYMETRICS_REAUDIT_INTERVAL_DAYS", 7),
     )

@@ -170,7 +170,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.expire_stale_invitations",
         "schedule": 3600.0,
     },
+    # the daily look for active job-fit models due for their bias audit
+    "reaudit-active-fit-models": {
+        "task": "fitmodels.reaudit_active_models",
+        "schedule": 24 * 3600.0,
+    },
 }
+#: Days after which an active job-fit model's bias audit is run again on the
+#: candidates who have reported groups since (the applicant population moves).
+PYMETRICS_REAUDIT_INTERVAL_DAYS = ENV.reaudit_interval_days
 
 # --- Security ---
 SESSION_COOKIE_HTTPONLY = True

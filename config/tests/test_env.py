@@ -44,6 +44,7 @@ def test_nothing_set_is_the_embedded_default(tmp_path):
     assert env.encryption_keys_are_default is True
     assert len(base64.urlsafe_b64decode(env.encryption_keys[0])) == 32
     assert (env.sentry_dsn, env.otel_endpoint) == (None, None)
+    assert env.reaudit_interval_days == 7
 
 
 def test_a_postgres_url_becomes_the_django_database_entry(tmp_path):
@@ -251,6 +252,18 @@ def test_django_debug_values(tmp_path, value, debug):
             "expected an http(s) DSN",
             id="sentry-wrong-scheme",
         ),
+        pytest.param(
+            {"PYMETRICS_REAUDIT_INTERVAL_DAYS": "0"},
+            "PYMETRICS_REAUDIT_INTERVAL_DAYS",
+            "expected a whole number of at least 1; got '0'",
+            id="reaudit-interval-zero",
+        ),
+        pytest.param(
+            {"PYMETRICS_REAUDIT_INTERVAL_DAYS": "1.5"},
+            "PYMETRICS_REAUDIT_INTERVAL_DAYS",
+            "expected a whole number of at least 1; got '1.5'",
+            id="reaudit-interval-fraction",
+        ),
     ],
 )
 def test_a_wrong_value_raises_naming_the_variable(tmp_path, environ, variable, message_part):
@@ -284,9 +297,12 @@ def test_production_values_are_read_as_given(tmp_path):
             "DJANGO_ALLOWED_HOSTS": "a.example, b.example,",
             "SENTRY_DSN": "https://key@sentry.example/1",
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
+            "PYMETRICS_REAUDIT_INTERVAL_DAYS": " 30 ",
         },
         base_dir=tmp_path,
     )
+
+    assert env.reaudit_interval_days == 30
 
     assert env.secret_key == SECRET
     assert env.secret_key_is_default is False

@@ -69,8 +69,14 @@ def _game_metrics(
     return frame, flags, invalidated
 
 
-def anomaly_scan(*, organization: Organization, game: str, seed: int = 0) -> ScanSummary:
-    """Scan one game's sessions of the organisation; queue the suspicious ones."""
+def anomaly_scan(
+    *, organization: Organization, game: str, seed: int = 0, requested_by_id: int | None = None
+) -> ScanSummary:
+    """Scan one game's sessions of the organisation; queue the suspicious ones.
+
+    ``requested_by_id`` is the staff user who asked for the scan (the audit log names
+    them); None for the platform's own scans (the command).
+    """
     # scikit-learn on first use: web processes that never scan do not carry it
     from pymetrics.fitmodels.science.anomalies import fit_anomaly_detector
 
@@ -123,6 +129,7 @@ def anomaly_scan(*, organization: Organization, game: str, seed: int = 0) -> Sca
                 "sessions": len(frame),
                 "suspicious": len(suspicious),
                 "detector": detector.fingerprint,
+                "requested_by": requested_by_id,
             },
         )
     return ScanSummary(

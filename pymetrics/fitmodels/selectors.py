@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from pymetrics.fitmodels.models import (
     FitScore,
     JobProfile,
     ModelStatus,
+    ReviewState,
     SessionReview,
     TrainingJob,
     TraitMapProposal,
@@ -241,6 +243,16 @@ def active_fit_model(*, job_profile: JobProfile) -> FitModelVersion | None:
     return job_profile.versions.filter(status=ModelStatus.ACTIVE).first()
 
 
+def active_models_due_for_audit(*, audited_before: datetime) -> list[FitModelVersion]:
+    """Active versions never audited or last audited before ``audited_before``, oldest first."""
+    return list(
+        FitModelVersion.objects.filter(status=ModelStatus.ACTIVE)
+        .filter(models.Q(audited_at__isnull=True) | models.Q(audited_at__lt=audited_before))
+        .select_related("job_profile")
+        .order_by(models.F("audited_at").asc(nulls_first=True), "pk")
+    )
+
+
 def job_profile_get(*, organization_id: int, job_profile_id: int) -> JobProfile:
     profile = JobProfile.objects.filter(organization_id=organization_id, pk=job_profile_id).first()
     if profile is None:
@@ -366,13 +378,38 @@ def training_job_summary(job: TrainingJob) -> dict[str, object]:
     }
 
 
-def session_reviews(*, organization_id: int, state: str | None = None) -> list[SessionReview]:
-    reviews = SessionReview.objects.filter(
-        game_session__attempt__candidate__organization_id=organization_id
-    ).select_related("game_session__attempt")
+def session_reviews(
+    *, organization_id: int, state: str | None = None
+) -> models.QuerySet[SessionReview]:
+    """The organisation's reviews (lazy, so a page of them is one query), pending first
+    and then by anomaly score; each with its session, candidate and reviewer joined,
+    without the scan's full result (``assessment``), which only the detail needs."""
+    reviews = (
+        SessionReview.objects.filter(
+            game_session__attempt__candidate__organization_id=organization_id
+        )
+        .select_related("game_session__attempt__candidate", "reviewed_by")
+        .defer("assessment")
+    )
     if state:
         reviews = reviews.filter(state=state)
-    return list(reviews.order_by("state", "-anomaly_score", "pk"))
+    return reviews.order_by("state", "-anomaly_score", "pk")
+
+
+def session_review_counts(*, organization_id: int) -> dict[str, int]:
+    """Reviews of the organisation per state (every state, zeros included)."""
+    counts = dict.fromkeys(ReviewState.values, 0)
+    rows = (
+        SessionReview.objects.filter(
+            game_session__attempt__candidate__organization_id=organization_id
+        )
+        .order_by()
+        .values_list("state")
+        .annotate(n=models.Count("pk"))
+    )
+    for state, n in rows:
+        counts[state] = n
+    return counts
 
 
 def session_review_get(*, organization_id: int, review_id: int) -> SessionReview:
@@ -399,6 +436,31 @@ def session_review_summary(review: SessionReview) -> dict[str, object]:
     }
 
 
+#: What a list of A/B tests does not need of their versions: the artefact, the reports.
+_AB_LIST_DEFER = tuple(
+    f"{arm}__{field}"
+    for arm in ("model_a", "model_b")
+    for field in (
+        "artefact",
+        "debias_history",
+        "feature_weights",
+        "audit_report",
+        "cv_report",
+        "feature_names",
+    )
+)
+
+
+def ab_test_list(*, organization_id: int) -> list[ABTest]:
+    """The organisation's A/B tests, newest first, with their role and versions."""
+    return list(
+        ABTest.objects.filter(job_profile__organization_id=organization_id)
+        .select_related("job_profile", "model_a", "model_b")
+        .defer(*_AB_LIST_DEFER)
+        .order_by("-started_at", "-pk")
+    )
+
+
 def ab_test_get(*, organization_id: int, ab_test_id: int) -> ABTest:
     test = (
         ABTest.objects.select_related("model_a", "model_b", "job_profile", "winner")
@@ -418,7 +480,7 @@ def ab_test_report(*, test: ABTest) -> dict[str, object]:
     impact) and the outcomes recorded since (hired, performance). The assignment's
     balance is checked against ``share_b`` (chi-square goodness of fit).
     """
-    rows = list(
+    scored = list(
         FitScore.objects.filter(
             model_version__in=[test.model_a_id, test.model_b_id], arm__in=["A", "B"]
         )
@@ -426,9 +488,13 @@ def ab_test_report(*, test: ABTest) -> dict[str, object]:
             models.Q(model_version=test.model_a_id, arm="A")
             | models.Q(model_version=test.model_b_id, arm="B")
         )
-        .values_list("arm", "score", "attempt__candidate_id")
+        .values_list("arm", "score", "attempt__candidate_id", "attempt__candidate__is_simulated")
         .order_by("attempt__candidate_id", "arm")
     )
+    simulated = {"A": 0, "B": 0}
+    for arm, _, _, is_simulated in scored:
+        simulated[arm] += bool(is_simulated)
+    rows = [(arm, score, candidate) for arm, score, candidate, _ in scored]
     candidate_ids = sorted({candidate for _, _, candidate in rows})
     reported = {
         record.candidate_id: json.loads(record.groups)
@@ -459,10 +525,17 @@ def ab_test_report(*, test: ABTest) -> dict[str, object]:
             ),
         )
     n_a, n_b = len(samples["A"].scores), len(samples["B"].scores)
-    balance: dict[str, object] = {"n_a": n_a, "n_b": n_b, "share_b": test.share_b, "p": None}
+    balance: dict[str, object] = {
+        "n_a": n_a,
+        "n_b": n_b,
+        "share_b": test.share_b,
+        "chi2": None,
+        "p": None,
+    }
     if n_a + n_b > 0:
         expected = [(n_a + n_b) * (1 - test.share_b), (n_a + n_b) * test.share_b]
-        balance["p"] = float(stats.chisquare([n_a, n_b], f_exp=expected).pvalue)
+        goodness = stats.chisquare([n_a, n_b], f_exp=expected)
+        balance["chi2"], balance["p"] = float(goodness.statistic), float(goodness.pvalue)
     empty = [arm for arm in ("A", "B") if len(samples[arm].scores) == 0]
     report = compare_arms(arm_a=samples["A"], arm_b=samples["B"]).to_dict() if not empty else None
     return {
@@ -475,6 +548,7 @@ def ab_test_report(*, test: ABTest) -> dict[str, object]:
         "ended_at": test.ended_at,
         "winner": test.winner.label if test.winner else None,
         "assignment": balance,
+        "simulated": simulated,
         "comparison": report,
         "note": (
             f"nothing to compare yet: no candidate scored in arm {' or '.join(empty)}"
@@ -488,6 +562,17 @@ def _number(value: object) -> float:
     if value is None:
         return float("nan")
     return float(value)  # type: ignore[arg-type]
+
+
+def trait_map_proposal_list(*, organization_id: int) -> models.QuerySet[TraitMapProposal]:
+    """The organisation's proposals, newest first (lazy, to count and slice in the
+    database), without the maps' definitions."""
+    return (
+        TraitMapProposal.objects.filter(organization_id=organization_id)
+        .select_related("based_on", "activated_version", "created_by")
+        .defer("definition", "based_on__definition", "activated_version__definition")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def trait_map_proposal_get(*, organization_id: int, proposal_id: int) -> TraitMapProposal:

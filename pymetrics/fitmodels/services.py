@@ -13,6 +13,8 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -41,7 +43,9 @@ from pymetrics.fitmodels.models import (
 )
 from pymetrics.fitmodels.science.abtests import assign_arm
 from pymetrics.fitmodels.science.audit import AuditReport, audit_outcomes, passes_at
+from pymetrics.fitmodels.science.chance import CHANCE_AUC
 from pymetrics.fitmodels.selectors import (
+    active_models_due_for_audit,
     attempt_features,
     debiasing_set,
     norm_table_for,
@@ -458,12 +462,6 @@ def audit_verdict(report: AuditReport) -> bool:
     return report.passed and ruled > 0
 
 
-def _chance_auc() -> float:
-    from pymetrics.fitmodels.science.debiasing import CHANCE_AUC
-
-    return CHANCE_AUC
-
-
 def _load_model(version: FitModelVersion) -> TrainedFitModel:
     """The version's fitted model (scikit-learn is imported here, on first use: the web
     processes that never train or score do not carry it)."""
@@ -477,7 +475,7 @@ def _refuse_without_validity(version: FitModelVersion, what: str) -> None:
     it passes any audit and must not be used (the debiasing loop can end there)."""
     interval = version.cv_report.get("auc_ci") or {}
     low = interval.get("low")
-    if low is None or low <= _chance_auc():
+    if low is None or low <= CHANCE_AUC:
         auc = version.cv_report.get("auc")
         shown = "unknown" if auc is None else f"{auc:.3f}"
         raise Conflict(
@@ -618,6 +616,46 @@ def fit_model_retire(*, actor: Actor | None, model_version: FitModelVersion) -> 
         )
         bump(*[candidate_scope(c) for c in candidates])
         _audit(actor, model_version.job_profile.organization, "fit_model.retire", model_version)
+
+
+@dataclass(frozen=True)
+class ReauditSummary:
+    """What a scheduled re-audit did: versions audited, newly failing, skipped (and why)."""
+
+    audited: list[int]
+    newly_failing: list[int]
+    skipped: dict[int, str]
+
+
+def active_models_reaudit(*, audited_before: datetime) -> ReauditSummary:
+    """Audit again every active version whose last audit is older than ``audited_before``.
+
+    The people who apply change (a new sourcing channel, a new market), so a model
+    that was fair on last quarter's candidates may not be on this quarter's. A
+    version that fails keeps scoring (switching it off is a human decision) but its
+    failing report is shown as an alert on the roles and model pages, and the
+    change is logged. Versions already audited since ``audited_before`` are left
+    alone, so running this twice does the work once.
+    """
+    audited: list[int] = []
+    newly_failing: list[int] = []
+    skipped: dict[int, str] = {}
+    for version in active_models_due_for_audit(audited_before=audited_before):
+        passed_before = version.audit_passed
+        try:
+            fit_model_audit(actor=None, model_version=version)
+        except ValidationFailed as error:
+            skipped[version.pk] = error.message
+            continue
+        audited.append(version.pk)
+        if passed_before and not version.audit_passed:
+            newly_failing.append(version.pk)
+            logger.warning(
+                "active model %s fails its scheduled bias audit (role %s)",
+                version.label,
+                version.job_profile_id,
+            )
+    return ReauditSummary(audited=audited, newly_failing=newly_failing, skipped=skipped)
 
 
 # --- fit scores ------------------------------------------------------------------------
@@ -769,22 +807,43 @@ def ab_test_start(
 
     require_model_manager(actor, "start an A/B test")
     if model_a.pk == model_b.pk:
-        raise ValidationFailed("an A/B test compares two different versions")
-    for version in (model_a, model_b):
+        raise ValidationFailed(
+            "an A/B test compares two different versions",
+            code="same_version",
+            details={"field": "model_b"},
+        )
+    for field, version in (("model_a", model_a), ("model_b", model_b)):
         if version.job_profile_id != job_profile.pk:
-            raise ValidationFailed(f"{version.label} is not a version of {job_profile.name}")
+            raise ValidationFailed(
+                f"{version.label} is not a version of {job_profile.name}",
+                code="not_this_role",
+                details={"field": field},
+            )
         if not version.audit_passed:
             raise Conflict(
                 f"{version.label} cannot be tested on candidates: its bias audit has not passed",
                 code="audit_not_passed",
+                details={"field": field},
             )
-        _refuse_without_validity(version, "tested on candidates")
+        try:
+            _refuse_without_validity(version, "tested on candidates")
+        except Conflict as refusal:
+            refusal.details = {"field": field}
+            raise
     if not 0 < share_b < 1:
-        raise ValidationFailed("share_b is the share of candidates in arm B, between 0 and 1")
+        raise ValidationFailed(
+            "share_b is the share of candidates in arm B, between 0 and 1",
+            code="share_out_of_range",
+            details={"field": "share_b"},
+        )
     now = timezone.now()
     with transaction.atomic():
         if ABTest.objects.filter(job_profile=job_profile, ended_at__isnull=True).exists():
-            raise Conflict(f"{job_profile.name} has an A/B test running: stop it first")
+            raise Conflict(
+                f"{job_profile.name} has an A/B test running: stop it first",
+                code="ab_test_running",
+                details={"field": "job_profile"},
+            )
         FitModelVersion.objects.filter(job_profile=job_profile, status=ModelStatus.ACTIVE).exclude(
             pk__in=[model_a.pk, model_b.pk]
         ).update(status=ModelStatus.RETIRED, retired_at=now)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
 from pymetrics.accounts.models import Organization
 from pymetrics.common.tasks import RETRY_ON_OUTAGES
 from pymetrics.fitmodels.anomaly_services import anomaly_scan
 from pymetrics.fitmodels.models import FitModelVersion, JobProfile, ModelStatus
 from pymetrics.fitmodels.services import (
+    active_models_reaudit,
     attempts_fit_scores_compute,
     fit_scores_compute,
     role_fit_scores_compute,
@@ -48,8 +52,22 @@ def score_attempts_fit(attempt_ids: list[int]) -> dict[str, int]:
 
 
 @shared_task(name="fitmodels.scan_anomalies", **RETRY_ON_OUTAGES)
-def scan_anomalies(organization_id: int, game: str) -> dict[str, int]:
+def scan_anomalies(
+    organization_id: int, game: str, requested_by_id: int | None = None
+) -> dict[str, int]:
     """Scan one game's sessions of an organisation and queue the suspicious ones."""
     organization = Organization.objects.get(pk=organization_id)
-    summary = anomaly_scan(organization=organization, game=game)
+    summary = anomaly_scan(organization=organization, game=game, requested_by_id=requested_by_id)
     return {"sessions": summary.sessions, "suspicious": summary.suspicious}
+
+
+@shared_task(name="fitmodels.reaudit_active_models", **RETRY_ON_OUTAGES)
+def reaudit_active_models() -> dict[str, Any]:
+    """Audit again the active versions whose last audit is older than the interval (beat)."""
+    interval = timedelta(days=settings.PYMETRICS_REAUDIT_INTERVAL_DAYS)
+    summary = active_models_reaudit(audited_before=timezone.now() - interval)
+    return {
+        "audited": summary.audited,
+        "newly_failing": summary.newly_failing,
+        "skipped": {str(pk): reason for pk, reason in summary.skipped.items()},
+    }

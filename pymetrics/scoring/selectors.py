@@ -6,12 +6,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 
 from pymetrics.accounts.models import Organization
 from pymetrics.assessments.models import Candidate, GameSession
 from pymetrics.games.registry import UnknownGameError, get_game
-from pymetrics.scoring.models import MetricSet, NormTable, TraitScore
+from pymetrics.psychometrics.trait_map import shipped_trait_map_versions
+from pymetrics.scoring.models import MetricSet, NormTable, TraitMapVersion, TraitScore
 
 
 def latest_metric_set(game_session: GameSession) -> MetricSet | None:
@@ -221,3 +222,11 @@ def trait_rows(
 def _stored_number(value: float | None) -> float:
     """Scored traits always carry all four numbers; a missing one shows as NaN, never 0."""
     return float("nan") if value is None else float(value)
+
+
+def next_trait_map_version() -> int:
+    """The number the next registered trait map version gets: after every stored and
+    shipped one (what :func:`pymetrics.scoring.services.trait_map_version_register`
+    gives it, read without the lock)."""
+    latest = TraitMapVersion.objects.aggregate(latest=Max("version"))["latest"] or 0
+    return max(latest, shipped_trait_map_versions()[-1]) + 1

@@ -53,7 +53,6 @@ from pymetrics.psychometrics import (
     split_half_reliability,
     split_trials_odd_even,
 )
-from pymetrics.psychometrics.trait_map import shipped_trait_map_versions
 from pymetrics.scoring.models import (
     MetricSet,
     NormPopulation,
@@ -61,7 +60,12 @@ from pymetrics.scoring.models import (
     TraitMapVersion,
     TraitScore,
 )
-from pymetrics.scoring.selectors import AttemptMetrics, attempt_metrics, current_norm_table
+from pymetrics.scoring.selectors import (
+    AttemptMetrics,
+    attempt_metrics,
+    current_norm_table,
+    next_trait_map_version,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -218,8 +222,9 @@ def trait_map_version_register(*, definition: Mapping[str, Any]) -> TraitMapVers
     against it only once a norm table is built with it.
     """
     with transaction.atomic():
-        stored = TraitMapVersion.objects.select_for_update().aggregate(latest=Max("version"))
-        version = max(stored["latest"] or 0, shipped_trait_map_versions()[-1]) + 1
+        # two registrations at once would both take the same number: the unique
+        # version makes the second fail rather than store a duplicate
+        version = next_trait_map_version()
         try:
             trait_map = TraitMap.from_dict({**definition, "version": version})
         except TraitMapError as error:

@@ -460,7 +460,8 @@ class AnomalyScanApi(APIView):
         payload.is_valid(raise_exception=True)
         game = payload.validated_data["game"]
         organization_id = actor.organization.pk
-        transaction.on_commit(lambda: scan_anomalies.delay(organization_id, game))
+        requested_by = actor.user.pk if actor.user is not None else None
+        transaction.on_commit(lambda: scan_anomalies.delay(organization_id, game, requested_by))
         return Response({"game": game, "queued": True}, status=status.HTTP_202_ACCEPTED)
 
 

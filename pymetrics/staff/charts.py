@@ -86,3 +86,43 @@ def chart(
             "table": {"columns": [str(c) for c in columns], "rows": [list(r) for r in rows]},
         }
     )
+
+
+#: A hidden linear x axis from 0 to 1 that reference lines are drawn on, so that they span
+#: the whole plot even when the bars have a single category (a line through one
+#: category's point would be a point). The category axis is named first: Chart.js puts
+#: a dataset without an axis id on the first x scale of the options. The bars next to
+#: such a line are drawn with ``grouped: False``: grouped, Chart.js leaves them a slot
+#: beside the line's and draws them off their category's centre.
+REFERENCE_AXIS = {
+    "x": {"type": "category"},
+    # displayed (a hidden scale gets no width to draw on) but with nothing to see
+    "reference": {
+        "type": "linear",
+        "axis": "x",
+        "position": "bottom",
+        "offset": False,
+        "min": 0,
+        "max": 1,
+        "ticks": {"display": False},
+        "grid": {"display": False, "drawTicks": False},
+        "border": {"display": False},
+    },
+}
+
+
+def reference_line(label: str, value: float, *, colour: str, dash: list[int]) -> dict[str, Any]:
+    """A horizontal line at ``value`` across a bar chart whose options hold REFERENCE_AXIS."""
+    return {
+        "type": "line",
+        "label": label,
+        "data": [{"x": 0, "y": value}, {"x": 1, "y": value}],
+        "xAxisID": "reference",
+        "borderColor": colour,
+        "borderDash": dash,
+        "borderWidth": 1.5,
+        "pointRadius": 0,
+        "pointHitRadius": 0,
+        "fill": False,
+        "order": 1,
+    }

@@ -3,13 +3,17 @@ from django.urls import path
 
 from pymetrics.staff import views
 from pymetrics.staff.pages import (
+    abtests,
     compare,
     dashboard,
+    drift,
     fitmodels,
     home,
     insights,
     profile,
+    reviews,
     system,
+    traitmaps,
     trends,
 )
 
@@ -63,4 +67,25 @@ urlpatterns = [
         name="fit-model-activate",
     ),
     path("models/<int:model_version_id>/retire/", fitmodels.model_retire, name="fit-model-retire"),
+    # A/B tests of two active versions of a role
+    path("ab-tests/", abtests.list_page, name="fit-ab-tests"),
+    path("ab-tests/<int:ab_test_id>/", abtests.detail_page, name="fit-ab-test"),
+    path("ab-tests/<int:ab_test_id>/stop/", abtests.stop, name="fit-ab-test-stop"),
+    path(
+        "candidates/<int:candidate_id>/outcome/", abtests.outcome_record, name="candidate-outcome"
+    ),
+    # the anomaly scan's review queue
+    path("reviews/", reviews.queue_page, name="fit-reviews"),
+    path("reviews/scan/", reviews.scan, name="fit-reviews-scan"),
+    path("reviews/<int:review_id>/decide/", reviews.decide, name="fit-review-decide"),
+    # trait maps proposed by factor analysis
+    path("trait-maps/", traitmaps.list_page, name="fit-trait-maps"),
+    path("trait-maps/<int:proposal_id>/", traitmaps.detail_page, name="fit-trait-map"),
+    path(
+        "trait-maps/<int:proposal_id>/activate/",
+        traitmaps.activate,
+        name="fit-trait-map-activate",
+    ),
+    # metrics drifting away from the norm table
+    path("drift/", drift.page, name="fit-drift"),
 ]

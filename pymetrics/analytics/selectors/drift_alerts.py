@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from pymetrics.accounts.models import Organization
@@ -33,7 +34,9 @@ ALERT_PSI = 0.2
 
 
 def drift_alerts(*, organization: Organization) -> dict[str, Any]:
-    """``{"norm_table", "window_days", "alert_psi", "checked", "alerts": [...]}``, cached.
+    """``{"norm_table", "window_days", "recent", "alert_psi", "checked", "alerts": [...]}``,
+    cached. ``recent`` counts the attempts completed in the window (``completed``) and
+    the simulated ones among them (``simulated``).
 
     Each alert: ``{"metric", "game", "game_title", "description", "n", "psi",
     "noise_level", "status"}``,
@@ -48,17 +51,21 @@ def drift_alerts(*, organization: Organization) -> dict[str, Any]:
 
 
 def _alerts(organization: Organization) -> dict[str, Any]:
+    since = timezone.now() - timedelta(days=RECENT_DAYS)
+    attempts = completed_attempts(organization=organization).filter(completed_at__gte=since)
+    window = attempts.aggregate(
+        completed=Count("pk"), simulated=Count("pk", filter=Q(candidate__is_simulated=True))
+    )
     table = current_norm_table(organization_id=organization.pk)
     if table is None:
         return {
             "norm_table": None,
             "window_days": RECENT_DAYS,
+            "recent": window,
             "alert_psi": ALERT_PSI,
             "checked": 0,
             "alerts": [],
         }
-    since = timezone.now() - timedelta(days=RECENT_DAYS)
-    attempts = completed_attempts(organization=organization).filter(completed_at__gte=since)
     keys = sorted(table.data.get("metrics", {}))
     values = metric_values_by_attempt(attempts, keys)
     alerts = []
@@ -94,6 +101,7 @@ def _alerts(organization: Organization) -> dict[str, Any]:
             "simulated": table.is_simulated,
         },
         "window_days": RECENT_DAYS,
+        "recent": window,
         "alert_psi": ALERT_PSI,
         "checked": checked,
         "alerts": alerts,

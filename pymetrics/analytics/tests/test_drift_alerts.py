@@ -65,6 +65,7 @@ def test_a_shifted_metric_is_an_alert_and_a_steady_one_is_not(organization):
     found = drift_alerts(organization=organization)
 
     assert (found["checked"], found["alert_psi"], found["window_days"]) == (2, 0.2, 28)
+    assert found["recent"] == {"completed": 80, "simulated": 0}
     assert [alert["metric"] for alert in found["alerts"]] == ["arrows.rt_mean_ms"]
     alert = found["alerts"][0]
     assert alert["n"] == 80

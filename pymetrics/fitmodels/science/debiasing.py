@@ -43,6 +43,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
+from pymetrics.fitmodels.science.chance import CHANCE_AUC
 from pymetrics.fitmodels.science.training import (
     TrainedFitModel,
     feature_matrix,
@@ -332,10 +333,6 @@ def _most_changes(*, n_features: int, mode: str, factor: float, min_weight: floa
     # Down-weights until the weight is below min_weight, then one removal.
     down_weights = math.floor(math.log(min_weight) / math.log(factor)) + 1
     return n_features * (down_weights + 1)
-
-
-#: A model whose cross-validated AUC interval reaches this shows no validity.
-CHANCE_AUC = 0.5
 
 
 def has_validity(model: TrainedFitModel) -> bool:

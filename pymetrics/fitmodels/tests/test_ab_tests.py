@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from scipy import stats
 
 from pymetrics.accounts.services import Actor
 from pymetrics.common.errors import Conflict
@@ -126,6 +127,12 @@ def test_the_report_compares_the_arms_and_the_winner_takes_over(
     # so rather than invent a number
     assert comparison["hiring"]["verdict"].startswith("Not enough hiring outcomes to compare")
     assert 0.4 <= n_b / 400 <= 0.6
+    # the split against the designed half, by hand: chi-square goodness of fit
+    chi2 = ((n_a - 200) ** 2 + (n_b - 200) ** 2) / 200
+    assert report["assignment"]["chi2"] == pytest.approx(chi2)
+    assert report["assignment"]["p"] == pytest.approx(float(stats.chi2.sf(chi2, df=1)))
+    # the role's world is real people, not bots
+    assert report["simulated"] == {"A": 0, "B": 0}
 
     with django_capture_on_commit_callbacks(execute=True):
         ended = ab_test_stop(actor=actor, test=test, winner="B")

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import numpy as np
 import pytest
-from django.utils import timezone
 
 from pymetrics.accounts.models import AuditLog
 from pymetrics.accounts.services import Actor
-from pymetrics.assessments.models import (
-    Assessment,
-    Attempt,
-    AttemptState,
-    Candidate,
-    GameSession,
-    GameSessionState,
-)
 from pymetrics.common.errors import Conflict, PermissionDenied
 from pymetrics.fitmodels.anomaly_services import anomaly_scan, session_review_decide
 from pymetrics.fitmodels.models import ReviewState, SessionReview
-from pymetrics.fitmodels.science.tests.test_anomalies import simulated_sessions
 from pymetrics.fitmodels.selectors import latest_completed_attempts
-from pymetrics.games.registry import get_game
-from pymetrics.scoring.models import MetricSet
+from pymetrics.fitmodels.tests.world import build_scored_sessions
 
 NORMAL, MACHINES = 120, 6
 
@@ -32,48 +18,14 @@ NORMAL, MACHINES = 120, 6
 @pytest.fixture
 def arrows_sessions(organization):
     """120 people's arrows sessions and 6 machines' (constant reaction times), scored."""
-    rng = np.random.default_rng(3)
-    normal, normal_flags = simulated_sessions("arrows", NORMAL, rng)
-    machines, machine_flags = simulated_sessions("arrows", MACHINES, rng, ("constant",) * MACHINES)
-    assessment = Assessment.objects.create(organization=organization, name="A", games=["arrows"])
-    now = timezone.now()
-    sessions = []
-    for label, metrics, flags in (
-        ("person", normal, normal_flags),
-        ("machine", machines, machine_flags),
-    ):
-        for index, (session_key, row) in enumerate(metrics.iterrows()):
-            candidate = Candidate.objects.create(
-                organization=organization, external_id=f"{label}-{index}"
-            )
-            attempt = Attempt.objects.create(
-                candidate=candidate,
-                assessment=assessment,
-                state=AttemptState.COMPLETED,
-                invite_expires_at=now + timedelta(days=1),
-                completed_at=now,
-            )
-            session = GameSession.objects.create(
-                attempt=attempt,
-                game="arrows",
-                position=1,
-                seed=index,
-                state=GameSessionState.SCORED,
-                completed_at=now,
-            )
-            MetricSet.objects.create(
-                game_session=session,
-                game="arrows",
-                extractor_version=get_game("arrows").extractor_version,
-                values={k: float(v) for k, v in row.items() if not np.isnan(v)},
-                quality_flags=sorted(flags.get(session_key, [])),
-            )
-            sessions.append((label, session))
-    return sessions
+    sessions = build_scored_sessions(
+        organization, game="arrows", people=NORMAL, machines=MACHINES, seed=3
+    )
+    return [(key.split("-")[0], session) for key, session in sessions.items()]
 
 
-def test_a_scan_queues_the_machines_with_their_reasons(organization, arrows_sessions):
-    summary = anomaly_scan(organization=organization, game="arrows")
+def test_a_scan_queues_the_machines_with_their_reasons(organization, recruiter, arrows_sessions):
+    summary = anomaly_scan(organization=organization, game="arrows", requested_by_id=recruiter.pk)
 
     queued = {review.game_session_id for review in SessionReview.objects.all()}
     machines = {s.pk for label, s in arrows_sessions if label == "machine"}
@@ -84,7 +36,12 @@ def test_a_scan_queues_the_machines_with_their_reasons(organization, arrows_sess
     review = SessionReview.objects.get(game_session_id=min(machines))
     assert review.state == ReviewState.PENDING
     assert review.reasons  # plain-language reasons for the reviewer
-    assert AuditLog.objects.filter(action="anomaly.scan", object_id="arrows").count() == 1
+    entry = AuditLog.objects.get(action="anomaly.scan", object_id="arrows")
+    assert entry.details["requested_by"] == recruiter.pk
+    assert (entry.details["sessions"], entry.details["suspicious"]) == (
+        NORMAL + MACHINES,
+        len(queued),
+    )
 
 
 def test_an_invalidated_session_s_attempt_leaves_training_data(

@@ -2,53 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import numpy as np
-import pandas as pd
 import pytest
-from django.utils import timezone
 
 from pymetrics.accounts.services import Actor
-from pymetrics.assessments.models import (
-    Assessment,
-    Attempt,
-    AttemptState,
-    Candidate,
-    GameSession,
-    GameSessionState,
-)
 from pymetrics.common.errors import Conflict
 from pymetrics.fitmodels.models import ProposalState
+from pymetrics.fitmodels.tests.world import store_metric_population, structured_metrics
 from pymetrics.fitmodels.trait_map_services import trait_map_proposal_activate, trait_map_propose
-from pymetrics.games.registry import get_game
 from pymetrics.psychometrics.norms import build_norms
 from pymetrics.psychometrics.trait_map import TraitMap
-from pymetrics.scoring.models import MetricSet, NormPopulation, NormTable, TraitMapVersion
+from pymetrics.scoring.models import NormPopulation, NormTable, TraitMapVersion
 from pymetrics.scoring.selectors import current_norm_table
 from pymetrics.scoring.services import trait_map_version_get_or_create
 
 PEOPLE = 600
 
 
-def _structured_metrics(trait_map: TraitMap, people: int, seed: int) -> pd.DataFrame:
-    """Each trait a latent normal factor; each of its metrics sign x 0.7 x factor + noise."""
-    rng = np.random.default_rng(seed)
-    columns = {}
-    for trait in trait_map.traits:
-        factor = rng.normal(size=people)
-        for metric in trait.metrics:
-            columns[metric.key] = metric.sign * 0.7 * factor + rng.normal(
-                scale=np.sqrt(0.51), size=people
-            )
-    return pd.DataFrame(columns)
-
-
 @pytest.fixture
 def organisation_data(organization):
     trait_map_row = trait_map_version_get_or_create(version=1)
     trait_map = TraitMap.from_dict(trait_map_row.definition)
-    metrics = _structured_metrics(trait_map, PEOPLE, seed=11)
+    metrics = structured_metrics(trait_map, PEOPLE, seed=11)
     NormTable.objects.create(
         organization=organization,
         name="Reference",
@@ -59,54 +33,7 @@ def organisation_data(organization):
         n_attempts=20,
         data=build_norms(metrics, trait_map).to_dict(),
     )
-    assessment = Assessment.objects.create(organization=organization, name="All", games=["arrows"])
-    now = timezone.now()
-    candidates = Candidate.objects.bulk_create(
-        [Candidate(organization=organization, external_id=f"p-{i}") for i in range(PEOPLE)]
-    )
-    attempts = Attempt.objects.bulk_create(
-        [
-            Attempt(
-                candidate=c,
-                assessment=assessment,
-                state=AttemptState.COMPLETED,
-                invite_expires_at=now + timedelta(days=1),
-                completed_at=now,
-            )
-            for c in candidates
-        ]
-    )
-    games = sorted({key.split(".")[0] for key in metrics.columns})
-    sessions = GameSession.objects.bulk_create(
-        [
-            GameSession(
-                attempt=attempt,
-                game=game,
-                position=position,
-                seed=0,
-                state=GameSessionState.SCORED,
-                completed_at=now,
-            )
-            for attempt in attempts
-            for position, game in enumerate(games, start=1)
-        ]
-    )
-    values = metrics.to_numpy(dtype="float64")
-    MetricSet.objects.bulk_create(
-        [
-            MetricSet(
-                game_session=session,
-                game=session.game,
-                extractor_version=get_game(session.game).extractor_version,
-                values={
-                    key.split(".", 1)[1]: float(values[index // len(games), column])
-                    for column, key in enumerate(metrics.columns)
-                    if key.startswith(session.game + ".")
-                },
-            )
-            for index, session in enumerate(sessions)
-        ]
-    )
+    store_metric_population(organization, metrics)
     return trait_map
 
 

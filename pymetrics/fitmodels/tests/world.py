@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
+import pandas as pd
 from django.utils import timezone
 
 from pymetrics.accounts.models import Organization
-from pymetrics.assessments.models import Assessment, Attempt, AttemptState, Candidate
+from pymetrics.assessments.models import (
+    Assessment,
+    Attempt,
+    AttemptState,
+    Candidate,
+    GameSession,
+    GameSessionState,
+)
 from pymetrics.fitmodels.models import CandidateGroups
+from pymetrics.games.registry import get_game
 from pymetrics.psychometrics.trait_map import TraitMap
-from pymetrics.scoring.models import NormPopulation, NormTable, TraitScore
+from pymetrics.scoring.models import MetricSet, NormPopulation, NormTable, TraitScore
 from pymetrics.scoring.services import trait_map_version_get_or_create
 
 #: the legitimate signal: incumbents are this much higher on attention (z units)
@@ -147,3 +156,138 @@ def build_role_world(
         applicant_candidates=applicant_candidates,
         groups=groups,
     )
+
+
+def build_scored_sessions(
+    organization: Organization,
+    *,
+    game: str,
+    people: int,
+    machines: int,
+    seed: int,
+    played_at: datetime | None = None,
+) -> dict[str, GameSession]:
+    """Scored sessions of one game for an anomaly scan: people's and machines'.
+
+    Each session belongs to a new candidate (external id ``person-<i>`` or
+    ``machine-<i>``, the key of the returned dict) with a completed attempt. The
+    metrics and quality flags are those of the game's bots
+    (:func:`pymetrics.fitmodels.science.tests.test_anomalies.simulated_sessions`);
+    the machines answer with constant reaction times.
+    """
+    from pymetrics.fitmodels.science.tests.test_anomalies import simulated_sessions
+
+    rng = np.random.default_rng(seed)
+    normal, normal_flags = simulated_sessions(game, people, rng)
+    bots, bot_flags = simulated_sessions(game, machines, rng, ("constant",) * machines)
+    played_at = played_at or timezone.now()
+    assessment = Assessment.objects.create(
+        organization=organization, name=f"{game} sessions", games=[game]
+    )
+    version = get_game(game).extractor_version
+    sessions: dict[str, GameSession] = {}
+    for label, metrics, flags in (("person", normal, normal_flags), ("machine", bots, bot_flags)):
+        for index, (key, row) in enumerate(metrics.iterrows()):
+            candidate = Candidate.objects.create(
+                organization=organization, external_id=f"{label}-{index}"
+            )
+            attempt = Attempt.objects.create(
+                candidate=candidate,
+                assessment=assessment,
+                state=AttemptState.COMPLETED,
+                invite_expires_at=played_at + timedelta(days=1),
+                completed_at=played_at,
+            )
+            session = GameSession.objects.create(
+                attempt=attempt,
+                game=game,
+                position=1,
+                seed=index,
+                state=GameSessionState.SCORED,
+                completed_at=played_at,
+            )
+            MetricSet.objects.create(
+                game_session=session,
+                game=game,
+                extractor_version=version,
+                values={k: float(v) for k, v in row.items() if not np.isnan(v)},
+                quality_flags=sorted(flags.get(key, [])),
+            )
+            sessions[f"{label}-{index}"] = session
+    return sessions
+
+
+def structured_metrics(trait_map: TraitMap, people: int, seed: int) -> pd.DataFrame:
+    """Metric values with the map's structure: each trait a latent normal factor, each
+    of its metrics ``sign x 0.7 x factor`` plus noise (unit variance in all)."""
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for trait in trait_map.traits:
+        factor = rng.normal(size=people)
+        for metric in trait.metrics:
+            columns[metric.key] = metric.sign * 0.7 * factor + rng.normal(
+                scale=np.sqrt(0.51), size=people
+            )
+    return pd.DataFrame(columns)
+
+
+def store_metric_population(
+    organization: Organization, metrics: pd.DataFrame, *, simulated: int = 0
+) -> list[Candidate]:
+    """One completed candidate per row of ``metrics`` (``game.metric`` columns), each
+    with a scored session of every game holding its values; the first ``simulated``
+    are bots. Stored in bulk (a few queries whatever the size)."""
+    assessment = Assessment.objects.create(
+        organization=organization, name="Metric population", games=["arrows"]
+    )
+    now = timezone.now()
+    candidates = Candidate.objects.bulk_create(
+        [
+            Candidate(organization=organization, external_id=f"p-{i}", is_simulated=i < simulated)
+            for i in range(len(metrics))
+        ]
+    )
+    attempts = Attempt.objects.bulk_create(
+        [
+            Attempt(
+                candidate=candidate,
+                assessment=assessment,
+                state=AttemptState.COMPLETED,
+                invite_expires_at=now + timedelta(days=1),
+                completed_at=now,
+            )
+            for candidate in candidates
+        ]
+    )
+    games = sorted({key.split(".")[0] for key in metrics.columns})
+    sessions = GameSession.objects.bulk_create(
+        [
+            GameSession(
+                attempt=attempt,
+                game=game,
+                position=position,
+                seed=0,
+                state=GameSessionState.SCORED,
+                completed_at=now,
+            )
+            for attempt in attempts
+            for position, game in enumerate(games, start=1)
+        ]
+    )
+    values = metrics.to_numpy(dtype="float64")
+    MetricSet.objects.bulk_create(
+        [
+            MetricSet(
+                game_session=session,
+                game=session.game,
+                extractor_version=get_game(session.game).extractor_version,
+                values={
+                    key.split(".", 1)[1]: float(values[index // len(games), column])
+                    for column, key in enumerate(metrics.columns)
+                    if key.startswith(session.game + ".")
+                },
+            )
+            for index, session in enumerate(sessions)
+        ]
+    )
+    return candidates

@@ -19,8 +19,8 @@ the groups they reported (the audit) are audit-logged on every read.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -68,6 +68,8 @@ from pymetrics.fitmodels.services import (
 from pymetrics.staff.charts import chart, colour
 from pymetrics.staff.labels import trait_label
 
+T = TypeVar("T")
+
 #: Roles that may change roles and models; the others read (the services check it too).
 MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 #: The 4/5ths rule's line on the impact-ratio charts.
@@ -114,19 +116,19 @@ BAYES_FACTOR_READINGS = {
 # --- words and numbers -----------------------------------------------------------------
 
 
-def _number(value: float | None, digits: int = 3) -> str:
+def number_text(value: float | None, digits: int = 3) -> str:
     """A number as the pages print it (rounded half up, localised); a dash for none."""
     return "—" if value is None else str(floatformat(value, digits))
 
 
-def _percent(share: float | None, digits: int = 1) -> str:
+def percent_text(share: float | None, digits: int = 1) -> str:
     return "—" if share is None else f"{floatformat(100.0 * share, digits)}%"
 
 
-def _p_value(p: float | None) -> str:
+def p_value_text(p: float | None) -> str:
     if p is None:
         return "—"
-    return "< 0.001" if p < 0.001 else _number(p, 3)
+    return "< 0.001" if p < 0.001 else number_text(p, 3)
 
 
 def feature_label(name: str) -> str:
@@ -145,13 +147,13 @@ def _auc_text(auc: float | None, ci: dict[str, Any] | None) -> str:
     if auc is None:
         return "—"
     if not ci or ci.get("low") is None or ci.get("high") is None:
-        return _number(auc)
+        return number_text(auc)
     level = round(100 * float(ci.get("level", 0.95)))
     return _("%(auc)s (%(level)s%% CI %(low)s to %(high)s)") % {
-        "auc": _number(auc),
+        "auc": number_text(auc),
         "level": level,
-        "low": _number(ci["low"]),
-        "high": _number(ci["high"]),
+        "low": number_text(ci["low"]),
+        "high": number_text(ci["high"]),
     }
 
 
@@ -186,11 +188,11 @@ def is_manager(actor: Actor) -> bool:
     return actor.role in MANAGER_ROLES
 
 
-def _not_found(request: HttpRequest, actor: Actor) -> HttpResponse:
+def not_found_page(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "staff/not_found.html", {"organization": actor.organization}, status=404)
 
 
-def _forbidden(request: HttpRequest, actor: Actor, message: str = "") -> HttpResponse:
+def forbidden_page(request: HttpRequest, actor: Actor, message: str = "") -> HttpResponse:
     return render(
         request,
         "staff/fitmodels/forbidden.html",
@@ -203,7 +205,22 @@ def _forbidden(request: HttpRequest, actor: Actor, message: str = "") -> HttpRes
     )
 
 
-def _no_organization(request: HttpRequest) -> HttpResponse:
+def organization_object(
+    request: HttpRequest, get: Callable[..., T], **ids: int
+) -> tuple[Actor, T] | HttpResponse:
+    """The viewer and the object ``get`` finds by ``ids`` within their organisation, or
+    the page to answer instead: no organisation (403), or not found (404), which is
+    also what another organisation's id gets."""
+    actor = actor_for_request(request)
+    if actor is None:
+        return no_organization_page(request)
+    try:
+        return actor, get(organization_id=actor.organization.pk, **ids)
+    except DomainError:
+        return not_found_page(request, actor)
+
+
+def no_organization_page(request: HttpRequest) -> HttpResponse:
     return render(request, "staff/no_organization.html", status=403)
 
 
@@ -503,7 +520,7 @@ def reliability_chart(cv_report: dict[str, Any], simulated: bool) -> dict[str, A
             "with the classes weighted to equal priors as the model is. On the diagonal, "
             "a fit score of 70 means 70 in 100. Brier score %(brier)s."
         )
-        % {"bins": len(bins), "brier": _number(cv_report.get("brier_score"))},
+        % {"bins": len(bins), "brier": number_text(cv_report.get("brier_score"))},
         **_unit_square(
             points,
             point_radius=4,
@@ -692,8 +709,8 @@ def _bayes_factor(audit: dict[str, Any]) -> dict[str, Any]:
     if log10 is None:
         return {"text": "—", "exponent": None, "reading": reading}
     if abs(log10) >= 3 or value is None:
-        return {"text": "10", "exponent": _number(log10, 1), "reading": reading}
-    return {"text": _number(value, 2), "exponent": None, "reading": reading}
+        return {"text": "10", "exponent": number_text(log10, 1), "reading": reading}
+    return {"text": number_text(value, 2), "exponent": None, "reading": reading}
 
 
 def attribute_views(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -720,37 +737,37 @@ def attribute_views(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "n_not_reported": audit["n_not_reported"],
                 "lowest_group": audit.get("lowest_group"),
                 "highest_group": audit.get("highest_group"),
-                "min_impact_ratio": _number(audit.get("min_impact_ratio")),
+                "min_impact_ratio": number_text(audit.get("min_impact_ratio")),
                 "groups": [
                     {
                         "label": label,
                         "n": group["n"],
                         "passes": group["passes"],
-                        "pass_rate": _percent(group["pass_rate"]),
-                        "impact_ratio": _number(group["impact_ratio"]),
+                        "pass_rate": percent_text(group["pass_rate"]),
+                        "impact_ratio": number_text(group["impact_ratio"]),
                         "state": _group_state(group),
                         "rule": _group_rule_text(group),
                     }
                     for label, group in audit["groups"].items()
                 ],
-                "z": _number(audit.get("z"), 2),
-                "z_test_p": _p_value(audit.get("z_test_p")),
-                "fisher_odds_ratio": _number(audit.get("fisher_odds_ratio"), 2),
-                "fisher_p": _p_value(audit.get("fisher_p")),
-                "chi2": _number(audit.get("chi2"), 2),
+                "z": number_text(audit.get("z"), 2),
+                "z_test_p": p_value_text(audit.get("z_test_p")),
+                "fisher_odds_ratio": number_text(audit.get("fisher_odds_ratio"), 2),
+                "fisher_p": p_value_text(audit.get("fisher_p")),
+                "chi2": number_text(audit.get("chi2"), 2),
                 "chi2_dof": audit.get("chi2_dof"),
-                "chi2_p": _p_value(audit.get("chi2_p")),
+                "chi2_p": p_value_text(audit.get("chi2_p")),
                 "chi2_yates": audit.get("chi2_yates"),
                 "bayes_factor": _bayes_factor(audit),
                 "cmh": (
                     {
-                        "odds_ratio": _number(cmh.get("common_odds_ratio"), 2),
-                        "ci_low": _number(cmh.get("odds_ratio_ci_low"), 2),
-                        "ci_high": _number(cmh.get("odds_ratio_ci_high"), 2),
-                        "p": _p_value(cmh.get("p")),
+                        "odds_ratio": number_text(cmh.get("common_odds_ratio"), 2),
+                        "ci_low": number_text(cmh.get("odds_ratio_ci_low"), 2),
+                        "ci_high": number_text(cmh.get("odds_ratio_ci_high"), 2),
+                        "p": p_value_text(cmh.get("p")),
                         "strata": cmh.get("strata_used"),
-                        "breslow_day_p": _p_value(cmh.get("breslow_day_p")),
-                        "tarone_p": _p_value(cmh.get("breslow_day_tarone_p")),
+                        "breslow_day_p": p_value_text(cmh.get("breslow_day_p")),
+                        "tarone_p": p_value_text(cmh.get("breslow_day_tarone_p")),
                     }
                     if cmh
                     else None
@@ -797,7 +814,7 @@ def debias_rows(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "auc": step.get("auc"),
                 "auc_text": _auc_text(step.get("auc"), {**auc_ci, "level": 0.95}),
                 "lowest_impact_ratio": lowest,
-                "lowest_impact_ratio_text": _number(lowest),
+                "lowest_impact_ratio_text": number_text(lowest),
                 "passed": bool(step.get("audit_passed")),
             }
         )
@@ -870,7 +887,7 @@ def roles_page(request: HttpRequest) -> HttpResponse:
     """The organisation's roles, and (owners and admins) a form to define one."""
     actor = actor_for_request(request)
     if actor is None:
-        return _no_organization(request)
+        return no_organization_page(request)
     manager = is_manager(actor)
     form = JobProfileForm(
         request.POST if request.method == "POST" else None, organization=actor.organization
@@ -878,7 +895,7 @@ def roles_page(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not manager:
-            return _forbidden(request, actor)
+            return forbidden_page(request, actor)
         if form.is_valid():
             try:
                 profile = job_profile_create(
@@ -892,7 +909,7 @@ def roles_page(request: HttpRequest) -> HttpResponse:
                     threshold=form.cleaned_data["threshold"],
                 )
             except PermissionDenied as error:
-                return _forbidden(request, actor, error.message)
+                return forbidden_page(request, actor, error.message)
             except DomainError as error:
                 field = (
                     "name"
@@ -987,7 +1004,7 @@ def _role_page(
             "assessments": list(profile.assessments.order_by("name", "pk")),
             "features_label": FEATURE_SET_LABELS.get(profile.features, profile.features),  # type: ignore[call-overload]
             "algorithm_label": ALGORITHM_LABELS.get(profile.algorithm, profile.algorithm),  # type: ignore[call-overload]
-            "threshold_text": _number(profile.threshold, -1),
+            "threshold_text": number_text(profile.threshold, -1),
             "incumbents": incumbents,
             "incumbent_counts": counts,
             "incumbents_shown": min(INCUMBENTS_SHOWN, counts["total"]),
@@ -1011,15 +1028,10 @@ def _role_page(
 @require_safe
 def role_page(request: HttpRequest, job_profile_id: int) -> HttpResponse:
     """A role: its incumbents, its latest training job and its model versions."""
-    actor = actor_for_request(request)
-    if actor is None:
-        return _no_organization(request)
-    try:
-        profile = job_profile_get(
-            organization_id=actor.organization.pk, job_profile_id=job_profile_id
-        )
-    except DomainError:
-        return _not_found(request, actor)
+    found = organization_object(request, job_profile_get, job_profile_id=job_profile_id)
+    if isinstance(found, HttpResponse):
+        return found
+    actor, profile = found
     return _role_page(request, actor, profile)
 
 
@@ -1027,17 +1039,12 @@ def role_page(request: HttpRequest, job_profile_id: int) -> HttpResponse:
 @require_POST
 def role_incumbents_add(request: HttpRequest, job_profile_id: int) -> HttpResponse:
     """Mark the organisation's candidates (by external id or id) as the role's incumbents."""
-    actor = actor_for_request(request)
-    if actor is None:
-        return _no_organization(request)
-    try:
-        profile = job_profile_get(
-            organization_id=actor.organization.pk, job_profile_id=job_profile_id
-        )
-    except DomainError:
-        return _not_found(request, actor)
+    found = organization_object(request, job_profile_get, job_profile_id=job_profile_id)
+    if isinstance(found, HttpResponse):
+        return found
+    actor, profile = found
     if not is_manager(actor):
-        return _forbidden(request, actor)
+        return forbidden_page(request, actor)
     form = IncumbentsForm(request.POST)
     if form.is_valid():
         candidates, unknown = candidates_from_text(
@@ -1062,7 +1069,7 @@ def role_incumbents_add(request: HttpRequest, job_profile_id: int) -> HttpRespon
                     successful=form.cleaned_data["successful"],
                 )
             except PermissionDenied as error:
-                return _forbidden(request, actor, error.message)
+                return forbidden_page(request, actor, error.message)
             except DomainError as error:
                 form.add_error("candidates", error.message)
             else:
@@ -1085,21 +1092,16 @@ def role_incumbents_add(request: HttpRequest, job_profile_id: int) -> HttpRespon
 @require_POST
 def role_train(request: HttpRequest, job_profile_id: int) -> HttpResponse:
     """Ask for a new model version of the role (trained by a Celery worker)."""
-    actor = actor_for_request(request)
-    if actor is None:
-        return _no_organization(request)
-    try:
-        profile = job_profile_get(
-            organization_id=actor.organization.pk, job_profile_id=job_profile_id
-        )
-    except DomainError:
-        return _not_found(request, actor)
+    found = organization_object(request, job_profile_get, job_profile_id=job_profile_id)
+    if isinstance(found, HttpResponse):
+        return found
+    actor, profile = found
     if not is_manager(actor):
-        return _forbidden(request, actor)
+        return forbidden_page(request, actor)
     try:
         training_job_request(actor=actor, job_profile=profile)
     except PermissionDenied as error:
-        return _forbidden(request, actor, error.message)
+        return forbidden_page(request, actor, error.message)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -1161,18 +1163,18 @@ def _model_page(
             "role": version.job_profile,
             "status_label": status_label(version.status),
             "algorithm_label": ALGORITHM_LABELS.get(version.algorithm, version.algorithm),  # type: ignore[call-overload]
-            "threshold_text": _number(version.threshold, -1),
+            "threshold_text": number_text(version.threshold, -1),
             "created_by": _user_label(version.created_by),
             "simulated": simulated,
             "simulated_rows": simulated_rows,
             "auc_text": _auc_text(cv.get("auc"), cv.get("auc_ci")),
             "chance_level": _reaches_chance(cv.get("auc_ci")),
-            "brier_text": _number(cv.get("brier_score")),
-            "fold_aucs": ", ".join(_number(auc) for auc in cv.get("fold_aucs", [])),
+            "brier_text": number_text(cv.get("brier_score")),
+            "fold_aucs": ", ".join(number_text(auc) for auc in cv.get("fold_aucs", [])),
             "folds": cv.get("folds"),
             "verdict": audit_verdict_text(version),
             "audit": report,
-            "audit_pass_rate": _percent(report.get("pass_rate")) if report else "—",
+            "audit_pass_rate": percent_text(report.get("pass_rate")) if report else "—",
             "attributes": attribute_views(report) if report else [],
             "history": history,
             "removed_features": [
@@ -1195,42 +1197,25 @@ def _model_page(
     )
 
 
-def _version_or_404(
-    request: HttpRequest, model_version_id: int
-) -> tuple[Actor | None, FitModelVersion | None, HttpResponse | None]:
-    actor = actor_for_request(request)
-    if actor is None:
-        return None, None, _no_organization(request)
-    try:
-        version = fit_model_version_get(
-            organization_id=actor.organization.pk, model_version_id=model_version_id
-        )
-    except DomainError:
-        return actor, None, _not_found(request, actor)
-    return actor, version, None
-
-
 @login_required
 @require_safe
 def model_page(request: HttpRequest, model_version_id: int) -> HttpResponse:
     """A model version: cross-validation, feature effects, bias audit, debiasing, actions."""
-    actor, version, answer = _version_or_404(request, model_version_id)
-    if answer is not None:
-        return answer
-    assert actor is not None
-    assert version is not None
+    found = organization_object(request, fit_model_version_get, model_version_id=model_version_id)
+    if isinstance(found, HttpResponse):
+        return found
+    actor, version = found
     return _model_page(request, actor, version)
 
 
 def _model_action(request: HttpRequest, model_version_id: int, action: str) -> HttpResponse:
     """Audit, activate or retire a version; a refusal is shown on the version's page."""
-    actor, version, answer = _version_or_404(request, model_version_id)
-    if answer is not None:
-        return answer
-    assert actor is not None
-    assert version is not None
+    found = organization_object(request, fit_model_version_get, model_version_id=model_version_id)
+    if isinstance(found, HttpResponse):
+        return found
+    actor, version = found
     if not is_manager(actor):
-        return _forbidden(request, actor)
+        return forbidden_page(request, actor)
     try:
         if action == "audit":
             fit_model_audit(actor=actor, model_version=version)  # refreshes ``version``
@@ -1248,7 +1233,7 @@ def _model_action(request: HttpRequest, model_version_id: int, action: str) -> H
             fit_model_retire(actor=actor, model_version=version)
             done = _("%(label)s is retired.") % {"label": version.label}
     except PermissionDenied as error:
-        return _forbidden(request, actor, error.message)
+        return forbidden_page(request, actor, error.message)
     except DomainError as error:
         version.refresh_from_db()
         return _model_page(request, actor, version, refusal=error.message, status=error.status)

@@ -3,7 +3,9 @@
 ``staff:candidate-profile`` renders the page; ``staff:candidate-profile-data`` (the
 same view, told apart by the route's name) answers the same profile as JSON, which
 the page fetches again when one of the candidate's games changes state or new
-trait scores land. Both reads are audit-logged. The profile itself is computed and
+trait scores land. Both reads are audit-logged. The page's outcome section (what
+became of the candidate, and the form that records it) is
+:func:`pymetrics.staff.pages.abtests.outcome_panel`. The profile itself is computed and
 cached by :func:`pymetrics.analytics.selectors.profile.candidate_profile`; this
 module only turns it into words, chart specifications and a template.
 """
@@ -22,16 +24,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from pymetrics.accounts.permissions import actor_for_request
-from pymetrics.accounts.services import audit_log_record
+from pymetrics.accounts.services import Actor, audit_log_record
 from pymetrics.analytics.selectors.profile import candidate_profile
 from pymetrics.analytics.stats.profiles import trait_bars
-from pymetrics.assessments.models import AttemptState, GameSessionState
+from pymetrics.assessments.models import AttemptState, Candidate, GameSessionState
 from pymetrics.assessments.selectors import candidate_get
 from pymetrics.common.errors import DomainError
 from pymetrics.games.quality import FLAG_DESCRIPTIONS
 from pymetrics.games.registry import UnknownGameError, get_game
 from pymetrics.staff.charts import chart, colour
 from pymetrics.staff.labels import pole_label, trait_label
+from pymetrics.staff.pages.abtests import OutcomeForm, outcome_panel
 
 TRAITS_CHART_ID = "profile-traits"
 
@@ -591,6 +594,20 @@ def page(request: HttpRequest, candidate_id: int) -> HttpResponse:
     as_json = bool(
         request.resolver_match and request.resolver_match.url_name == "candidate-profile-data"
     )
+    return profile_response(request, actor, candidate, as_json=as_json)
+
+
+def profile_response(
+    request: HttpRequest,
+    actor: Actor,
+    candidate: Candidate,
+    *,
+    as_json: bool = False,
+    outcome_form: OutcomeForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The profile (page or JSON) of a candidate of ``actor``'s organisation, read and logged;
+    the outcome form's view renders it again with the form's errors."""
     profile = candidate_profile(candidate=candidate)
     audit_log_record(
         actor=actor,
@@ -624,6 +641,7 @@ def page(request: HttpRequest, candidate_id: int) -> HttpResponse:
             "norm_note": payload["norm_note"],
             "traits_chart": payload["traits_chart"],
             "games": payload["games"],
+            "outcome": outcome_panel(actor=actor, candidate=candidate, form=outcome_form),
             "live_config": {
                 "dataUrl": reverse("staff:candidate-profile-data", args=[candidate.pk]),
                 "traitsSocket": f"/ws/traits/{candidate.pk}/",
@@ -636,4 +654,5 @@ def page(request: HttpRequest, candidate_id: int) -> HttpResponse:
                 "sessionIds": [g["session_id"] for g in profile["games"]],
             },
         },
+        status=status,
     )

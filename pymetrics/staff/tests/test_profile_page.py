@@ -10,11 +10,13 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from pymetrics.accounts.models import AuditLog, User
+from pymetrics.accounts.models import AuditLog, Role, User
+from pymetrics.accounts.services import user_create
 from pymetrics.analytics.tests.test_profile import hand_norm_table
 from pymetrics.assessments.models import Attempt
 from pymetrics.assessments.services import assessment_create, candidate_invite
 from pymetrics.conftest import start_play
+from pymetrics.fitmodels.models import CandidateOutcome
 from pymetrics.scoring.models import TraitScore
 from pymetrics.scoring.services import traits_infer
 
@@ -214,3 +216,135 @@ def test_the_assessment_page_links_each_candidate_to_their_profile(staff_browser
         f'<a class="name" href="{link}" data-testid="candidate-profile-link">Cara Candidate</a>'
         in (response.content.decode())
     )
+
+
+# --- the outcome form (recorded by owners and admins, for A/B tests' predictive validity) ----
+
+
+@pytest.fixture
+def admin(organization):
+    return user_create(
+        email="ada@acme.example",
+        password="admin horse battery",
+        organization=organization,
+        role=Role.ADMIN,
+    )
+
+
+@pytest.fixture
+def admin_browser(client, admin):
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def invited(assessment):
+    return candidate_invite(assessment=assessment, name="Olga Outcome", external_id="o-1").candidate
+
+
+def _outcome_section(html: str) -> str:
+    found = re.search(r'<section[^>]*data-testid="outcome-section">(.*?)</section>', html, re.S)
+    assert found is not None
+    return found.group(1)
+
+
+def _recorded(section: str) -> dict[str, str]:
+    return {
+        name: html_module.unescape(re.sub(r"<[^>]+>", "", value)).strip()
+        for name, value in re.findall(r'<dd data-cell="([^"]+)">(.*?)</dd>', section, re.S)
+    }
+
+
+def test_an_admin_records_an_outcome_and_the_profile_shows_it(admin_browser, admin, invited):
+    profile_url = reverse("staff:candidate-profile", args=[invited.pk])
+    before = _outcome_section(admin_browser.get(profile_url).content.decode())
+    assert "No outcome recorded for this candidate." in before
+    assert 'data-testid="outcome-form"' in before
+
+    response = admin_browser.post(
+        reverse("staff:candidate-outcome", args=[invited.pk]),
+        {"hired": "yes", "performance": "4.25"},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(f"{profile_url}#outcome", 302)]
+    outcome = CandidateOutcome.objects.get(candidate=invited)
+    assert (outcome.hired, outcome.performance) == (True, 4.25)
+    html = response.content.decode()
+    assert "Outcome recorded: hired, performance 4.25." in html
+    section = _outcome_section(html)
+    assert _recorded(section) == {"hired": "Hired", "performance": "4.25"}
+    # the form starts from what is recorded
+    assert re.search(r'<input type="radio" name="hired" value="yes"[^>]*checked', section)
+    assert 'name="performance" value="4.25"' in section
+    entry = AuditLog.objects.get(action="candidate.outcome.record")
+    assert (entry.actor, entry.object_id) == (admin, str(invited.pk))
+
+
+@pytest.mark.parametrize(
+    ("typed", "message", "status"),
+    [
+        ("inf", "performance must be a finite number", 400),
+        ("nan", "performance must be a finite number", 400),
+        ("four", "Enter a number.", 400),
+    ],
+    ids=["infinite", "nan", "not-a-number"],
+)
+def test_a_bad_performance_shows_the_error_and_keeps_the_recorded_outcome(
+    admin_browser, invited, typed, message, status
+):
+    CandidateOutcome.objects.create(candidate=invited, hired=False, performance=3.0)
+
+    response = admin_browser.post(
+        reverse("staff:candidate-outcome", args=[invited.pk]),
+        {"hired": "yes", "performance": typed},
+    )
+
+    assert response.status_code == status
+    assert response.templates[0].name == "staff/profile.html"
+    section = _outcome_section(response.content.decode())
+    errors = re.search(r'data-testid="performance-errors">(.*?)</div>', section, re.S)
+    assert errors is not None
+    assert re.sub(r"<[^>]+>", "", errors.group(1)).strip() == message
+    # nothing recorded: the stored outcome is still shown, and what was typed stays in the form
+    outcome = CandidateOutcome.objects.get(candidate=invited)
+    assert (outcome.hired, outcome.performance) == (False, 3.0)
+    assert _recorded(section) == {"hired": "Not hired", "performance": "3"}
+    assert re.search(r'<input type="radio" name="hired" value="yes"[^>]*checked', section)
+    assert not AuditLog.objects.filter(action="candidate.outcome.record").exists()
+
+
+def test_a_recruiter_sees_the_outcome_but_may_not_record_one(staff_browser, invited):
+    CandidateOutcome.objects.create(candidate=invited, hired=True, performance=None)
+
+    page = staff_browser.get(reverse("staff:candidate-profile", args=[invited.pk]))
+    refused = staff_browser.post(
+        reverse("staff:candidate-outcome", args=[invited.pk]), {"hired": "no"}
+    )
+
+    section = _outcome_section(page.content.decode())
+    assert _recorded(section) == {"hired": "Hired", "performance": "—"}
+    assert "<form" not in section
+    assert "Only an owner or an admin of the organisation records outcomes." in section
+    assert refused.status_code == 403
+    assert CandidateOutcome.objects.get(candidate=invited).hired is True
+    assert not AuditLog.objects.filter(action="candidate.outcome.record").exists()
+
+
+def test_another_organisations_candidate_has_no_outcome_to_record(
+    admin_browser, other_organization
+):
+    foreign = assessment_create(organization=other_organization, name="Theirs", games=["cards"])
+    stranger = candidate_invite(assessment=foreign, name="Gina Secret", external_id="g-1").candidate
+
+    entries = AuditLog.objects.count()
+
+    answers = [
+        admin_browser.post(reverse("staff:candidate-outcome", args=[pk]), {"hired": "yes"})
+        for pk in (stranger.pk, stranger.pk + 1000)
+    ]
+
+    assert [a.status_code for a in answers] == [404, 404]
+    assert "Gina Secret" not in answers[0].content.decode()
+    assert not CandidateOutcome.objects.exists()
+    assert AuditLog.objects.count() == entries

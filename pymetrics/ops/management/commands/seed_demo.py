@@ -3,8 +3,9 @@
 Creates (once) the organisation ``demo``, a staff owner whose login is printed,
 an assessment with every game, a few hundred *simulated* candidates played by
 bots through the real pipeline, and (when no norms apply yet) a shared simulated
-reference norm table their traits are scored against. Running it again changes
-nothing.
+reference norm table their traits are scored against, and a job-fit role whose
+incumbents are bots chosen by their latent abilities (:mod:`pymetrics.ops.demo_role`),
+trained, audited and activated. Running it again changes nothing.
 
 The candidates have a history: their invitations are spread over the past
 ``--weeks`` weeks (a seeded, growing weekly volume with noise; see
@@ -33,7 +34,13 @@ from pymetrics.accounts.models import User
 from pymetrics.accounts.services import organization_get_or_create, user_create
 from pymetrics.assessments.services import assessment_get_or_create
 from pymetrics.games.registry import game_keys
-from pymetrics.ops.simulation import History, scores_backdate, simulate_candidates
+from pymetrics.ops.demo_role import DEMO_ROLE, demo_role_seed
+from pymetrics.ops.simulation import (
+    History,
+    SimulatedCandidate,
+    scores_backdate,
+    simulate_candidates,
+)
 from pymetrics.scoring.models import NormPopulation, NormTable
 from pymetrics.scoring.selectors import current_norm_table
 from pymetrics.scoring.services import norm_table_build, traits_reinfer_for_norm_table
@@ -108,6 +115,7 @@ class Command(BaseCommand):
         )
         now = timezone.now()
         missing = options["candidates"] - assessment.attempts.count()
+        simulated: list[SimulatedCandidate] = []
         if missing > 0:
             self.stdout.write(
                 f"Simulating {missing} candidates over the past {options['weeks']} weeks "
@@ -119,7 +127,7 @@ class Command(BaseCommand):
                     sys.stdout.write(f"  {done}/{total}\n")
                     sys.stdout.flush()
 
-            simulate_candidates(
+            simulated = simulate_candidates(
                 organization=organization,
                 assessment=assessment,
                 count=missing,
@@ -149,6 +157,8 @@ class Command(BaseCommand):
             summary = traits_reinfer_for_norm_table(norm_table=table)
             scores_backdate(attempt_ids=list(assessment.attempts.values_list("pk", flat=True)))
             self.stdout.write(f"  traits inferred for {summary.attempts} candidates")
+        if simulated:
+            self._seed_role(user, assessment, simulated, options["seed"])
         if password is not None:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -162,3 +172,18 @@ class Command(BaseCommand):
                 "created; reset it with: python manage.py changepassword "
                 f"{DEMO_EMAIL})"
             )
+
+    def _seed_role(
+        self, owner: User, assessment: Any, simulated: list[SimulatedCandidate], seed: int
+    ) -> None:
+        self.stdout.write(f"Training the demo job-fit role “{DEMO_ROLE}”…")
+        version = demo_role_seed(owner=owner, assessment=assessment, simulated=simulated, seed=seed)
+        if version is None:
+            self.stdout.write("  not trained: the role exists, or too few bots finished")
+            return
+        auc = (version.cv_report or {}).get("auc")
+        state = "active" if version.status == "active" else f"left as {version.status}"
+        self.stdout.write(
+            f"  {version.label}: AUC {auc:.3f} on simulated candidates; bias audit "
+            f"{'passed' if version.audit_passed else 'failed'}, {state}"
+        )
