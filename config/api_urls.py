@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from pymetrics.play import api as play_api
 from pymetrics.staff import api as staff_api
@@ -116,4 +116,6 @@ urlpatterns = [
         play_api.GameSessionRestartApi.as_view(),
         name="play-restart",
     ),
+    path("", include("pymetrics.reports.exports.api_urls")),
+    path("", include("pymetrics.privacy.api_urls")),
 ]

@@ -40,6 +40,14 @@ class Environment:
     sentry_dsn: str | None
     otel_endpoint: str | None
     reaudit_interval_days: int = 7
+    #: seconds between two runs of the retention job (an hour by default)
+    retention_interval_s: int = 3600
+    #: where finished exports and data archives are written (None: var/exports)
+    exports_dir: str | None = None
+    #: seconds a signed export download link works after it is made
+    export_link_max_age_s: int = 3600
+    #: days a finished export's file is kept before the hourly purge deletes it
+    export_keep_days: int = 7
 
     @property
     def embedded(self) -> bool:
@@ -249,4 +257,8 @@ def load(environ: Mapping[str, str] | None = None, *, base_dir: Path) -> Environ
         sentry_dsn=sentry,
         otel_endpoint=otel,
         reaudit_interval_days=_positive_int(env, "PYMETRICS_REAUDIT_INTERVAL_DAYS", 7),
+        retention_interval_s=_positive_int(env, "PYMETRICS_RETENTION_INTERVAL_S", 3600),
+        exports_dir=env.get("PYMETRICS_EXPORTS_DIR", "").strip() or None,
+        export_link_max_age_s=_positive_int(env, "PYMETRICS_EXPORT_LINK_MAX_AGE_S", 3600),
+        export_keep_days=_positive_int(env, "PYMETRICS_EXPORT_KEEP_DAYS", 7),
     )

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "pymetrics.events",
     "pymetrics.scoring",
     "pymetrics.fitmodels",
+    "pymetrics.reports",
+    "pymetrics.privacy",
     "pymetrics.play",
     "pymetrics.analytics",
     "pymetrics.staff",
@@ -127,6 +129,17 @@ STATICFILES_DIRS = [
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # finished exports and candidates' data archives, downloaded through signed links
+    # only (never served as static files); any Django storage backend will do
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": ENV.exports_dir or BASE_DIR / "var" / "exports",
+            # the files hold personal data: readable by the service's user and group only
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    },
 }
 # Serve straight from the finders so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
@@ -170,6 +183,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.expire_stale_invitations",
         "schedule": 3600.0,
     },
+    # candidates past their organisation's retention period are erased
+    "enforce-retention": {
+        "task": "privacy.enforce_retention",
+        "schedule": float(ENV.retention_interval_s),
+    },
+    # export files past their download window are deleted
+    "purge-expired-exports": {
+        "task": "reports.purge_expired_exports",
+        "schedule": 3600.0,
+    },
     # the daily look for active job-fit models due for their bias audit
     "reaudit-active-fit-models": {
         "task": "fitmodels.reaudit_active_models",
@@ -179,6 +202,10 @@ CELERY_BEAT_SCHEDULE = {
 #: Days after which an active job-fit model's bias audit is run again on the
 #: candidates who have reported groups since (the applicant population moves).
 PYMETRICS_REAUDIT_INTERVAL_DAYS = ENV.reaudit_interval_days
+#: Seconds a signed export download link works after it is made, and days a finished
+#: export's file is kept (docs/exports.md).
+PYMETRICS_EXPORT_LINK_MAX_AGE_S = ENV.export_link_max_age_s
+PYMETRICS_EXPORT_KEEP_DAYS = ENV.export_keep_days
 
 # --- Security ---
 SESSION_COOKIE_HTTPONLY = True

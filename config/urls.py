@@ -12,6 +12,11 @@ from pymetrics.staff import views as staff_views
 urlpatterns = [
     path("", staff_views.home, name="home"),
     path("staff/", include("pymetrics.staff.urls")),
+    path("staff/reports/", include("pymetrics.reports.documents.staff_urls")),
+    path("staff/exports/", include("pymetrics.reports.exports.urls")),
+    path("staff/privacy/", include("pymetrics.privacy.urls")),
+    # a candidate's own feedback report, from their invite link
+    path("play/<str:invite_token>/report/", include("pymetrics.reports.documents.candidate_urls")),
     path("play/", include("pymetrics.play.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -45,6 +45,7 @@ def test_nothing_set_is_the_embedded_default(tmp_path):
     assert len(base64.urlsafe_b64decode(env.encryption_keys[0])) == 32
     assert (env.sentry_dsn, env.otel_endpoint) == (None, None)
     assert env.reaudit_interval_days == 7
+    assert (env.retention_interval_s, env.exports_dir) == (3600, None)
 
 
 def test_a_postgres_url_becomes_the_django_database_entry(tmp_path):
@@ -264,6 +265,12 @@ def test_django_debug_values(tmp_path, value, debug):
             "expected a whole number of at least 1; got '1.5'",
             id="reaudit-interval-fraction",
         ),
+        pytest.param(
+            {"PYMETRICS_RETENTION_INTERVAL_S": "-5"},
+            "PYMETRICS_RETENTION_INTERVAL_S",
+            "expected a whole number of at least 1; got '-5'",
+            id="retention-interval-negative",
+        ),
     ],
 )
 def test_a_wrong_value_raises_naming_the_variable(tmp_path, environ, variable, message_part):
@@ -298,11 +305,14 @@ def test_production_values_are_read_as_given(tmp_path):
             "SENTRY_DSN": "https://key@sentry.example/1",
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
             "PYMETRICS_REAUDIT_INTERVAL_DAYS": " 30 ",
+            "PYMETRICS_RETENTION_INTERVAL_S": "600",
+            "PYMETRICS_EXPORTS_DIR": "/srv/pymetrics/exports",
         },
         base_dir=tmp_path,
     )
 
     assert env.reaudit_interval_days == 30
+    assert (env.retention_interval_s, env.exports_dir) == (600, "/srv/pymetrics/exports")
 
     assert env.secret_key == SECRET
     assert env.secret_key_is_default is False

@@ -15,6 +15,10 @@ class Organization(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True)
+    #: candidates may open their own feedback report from their invite link
+    feedback_reports_enabled = models.BooleanField(default=False)
+    #: days after a candidate's last activity before their data is erased (None: kept)
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -177,3 +177,52 @@ class GameSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.game} #{self.pk}"
+
+
+class ConsentPurpose(models.TextChoices):
+    """What a candidate agrees to; each is recorded, and can be withdrawn, on its own."""
+
+    PARTICIPATION = "participation", "Taking part in the assessment"
+    RESULTS = "results", "Processing the results for the hiring decision"
+
+
+class ConsentChannel(models.TextChoices):
+    INVITE_PAGES = "invite_pages", "The invitation's consent page"
+    API = "api", "An API client's own consent screen"
+
+
+class ConsentRecord(models.Model):
+    """A candidate's consent to one purpose, for one attempt, to one version of the text.
+
+    ``text_version`` and ``text_sha256`` name the text the candidate was shown (the
+    hash changes with any change of its wording or translation); an API client shows
+    its own text, which the server does not see: its records say so
+    (``channel="api"``, no hash). ``withdrawn_at`` is set when the candidate withdraws
+    through the organisation; the record itself stays as proof of both.
+    """
+
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="consent_records"
+    )
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="consent_records")
+    purpose = models.CharField(max_length=32, choices=ConsentPurpose.choices)
+    channel = models.CharField(max_length=16, choices=ConsentChannel.choices)
+    text_version = models.CharField(max_length=32)
+    text_sha256 = models.CharField(max_length=64, blank=True)
+    #: the language the text was shown in (a language code, e.g. "en")
+    language = models.CharField(max_length=16)
+    given_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("candidate_id", "given_at", "pk")
+        constraints = [
+            # consenting again to the same text (the page sent twice) records nothing new
+            models.UniqueConstraint(
+                fields=("attempt", "purpose", "text_version", "text_sha256"),
+                name="unique_consent_to_a_text",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} consent of candidate {self.candidate_id}"

@@ -7,16 +7,20 @@ staff member does, so organisation scoping and the audit trail are never skipped
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 from pymetrics.accounts.models import Organization
 from pymetrics.accounts.services import Actor, audit_log_record
@@ -25,6 +29,9 @@ from pymetrics.assessments.models import (
     Attempt,
     AttemptState,
     Candidate,
+    ConsentChannel,
+    ConsentPurpose,
+    ConsentRecord,
     GameSession,
     GameSessionSource,
     GameSessionState,
@@ -254,18 +261,144 @@ def _check_playable(attempt: Attempt) -> None:
         raise Gone("this invitation has expired", code="invite_expired")
 
 
-def attempt_consent(*, attempt: Attempt, accommodations: dict[str, bool]) -> Attempt:
-    """Record the candidate's consent and chosen accommodations."""
+# --- consent -------------------------------------------------------------------------------
+
+#: The consent page's template: its text is what the invite pages' candidates agree to.
+CONSENT_TEMPLATE = "play/consent.html"
+#: The consent text's version label: raise it when the page's wording changes what is
+#: agreed to. The SHA-256 stored beside it changes with any edit or translation anyway.
+CONSENT_TEXT_VERSION = "1"
+#: What API clients' consent records carry: they show their own text, unseen here.
+API_CONSENT_TEXT_VERSION = "api-client"
+
+
+@dataclass(frozen=True)
+class ConsentText:
+    """The text a candidate agreed to: version label, SHA-256 (empty: not known), language."""
+
+    version: str
+    sha256: str
+    language: str
+    channel: str
+
+
+def _current_language() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+@lru_cache(maxsize=16)
+def _consent_page_sha256(language: str) -> str:
+    """SHA-256 of the consent page's visible text in ``language``.
+
+    The page is rendered with placeholders for the organisation's and the
+    assessment's names, so that one hash stands for one wording in one language
+    whichever organisation shows it; only the page's main part counts (not the
+    header or the language switch).
+    """
+    with translation.override(language):
+        page = render_to_string(
+            CONSENT_TEMPLATE,
+            # placeholders; the token only keeps the form's tag quiet (tags are dropped)
+            {
+                "organization_name": "{organization}",
+                "assessment_name": "{assessment}",
+                "csrf_token": "-",
+            },
+        )
+    main = re.search(r"<main\b.*?>(.*)</main>", page, flags=re.DOTALL)
+    text = re.sub(r"<[^>]+>", " ", main.group(1) if main else page)
+    text = " ".join(html.unescape(text).split())
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def consent_page_text(language: str | None = None) -> ConsentText:
+    """The consent page's text as shown now in ``language`` (the active one by default)."""
+    language = language or _current_language()
+    return ConsentText(
+        version=CONSENT_TEXT_VERSION,
+        sha256=_consent_page_sha256(language),
+        language=language,
+        channel=ConsentChannel.INVITE_PAGES,
+    )
+
+
+def api_client_consent_text(language: str | None = None) -> ConsentText:
+    """Consent given on an API client's own screen: the server never saw the text."""
+    return ConsentText(
+        version=API_CONSENT_TEXT_VERSION,
+        sha256="",
+        language=language or _current_language(),
+        channel=ConsentChannel.API,
+    )
+
+
+def _consent_records_create(*, attempt: Attempt, text: ConsentText, at: datetime) -> None:
+    """One record per purpose; consent to a text already recorded adds nothing."""
+    ConsentRecord.objects.bulk_create(
+        [
+            ConsentRecord(
+                candidate_id=attempt.candidate_id,
+                attempt=attempt,
+                purpose=purpose,
+                channel=text.channel,
+                text_version=text.version,
+                text_sha256=text.sha256,
+                language=text.language[:16],
+                given_at=at,
+            )
+            for purpose in ConsentPurpose.values
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def attempt_consent(
+    *,
+    attempt: Attempt,
+    accommodations: dict[str, bool],
+    consent_text: ConsentText | None = None,
+) -> Attempt:
+    """Record the candidate's consent (one record per purpose) and chosen accommodations.
+
+    ``consent_text`` is the text the candidate was shown: the consent page's, in the
+    active language, unless the caller says otherwise. ``Candidate.consent_at`` keeps
+    the first consent's time.
+    """
     _check_playable(attempt)
+    text = consent_text or consent_page_text()
     with transaction.atomic():
         now = timezone.now()
         Candidate.objects.filter(pk=attempt.candidate_id, consent_at__isnull=True).update(
             consent_at=now
         )
+        _consent_records_create(attempt=attempt, text=text, at=now)
         attempt.accommodations = {key: bool(accommodations.get(key)) for key in ACCOMMODATION_KEYS}
         attempt.save(update_fields=["accommodations"])
         bump(candidate_scope(attempt.candidate_id))
     return attempt
+
+
+def consent_withdraw(*, candidate: Candidate, at: datetime | None = None) -> int:
+    """Mark the candidate's consent records withdrawn and stop their unfinished attempts.
+
+    Invitations not yet completed become withdrawn (their links answer "withdrawn");
+    completed attempts and their data stay until the candidate is erased. Returns
+    how many records were withdrawn (0 when nothing was still in force).
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        withdrawn = ConsentRecord.objects.filter(
+            candidate=candidate, withdrawn_at__isnull=True
+        ).update(withdrawn_at=at)
+        open_attempts = list(
+            Attempt.objects.filter(
+                candidate=candidate, state__in=(AttemptState.INVITED, AttemptState.STARTED)
+            ).values_list("pk", flat=True)
+        )
+        Attempt.objects.filter(pk__in=open_attempts).update(state=AttemptState.WITHDRAWN)
+        attempts_invalidate_cached_reads(open_attempts)
+        bump(candidate_scope(candidate.pk))
+    return withdrawn
 
 
 def _new_seed() -> int:
@@ -285,12 +418,14 @@ def attempt_start(
     attempt: Attempt,
     source: str = GameSessionSource.BROWSER,
     seed_rng: np.random.Generator | None = None,
+    consent_text: ConsentText | None = None,
 ) -> Attempt:
     """Start or resume an attempt: its game sessions exist, each with its seeded schedule.
 
     Calling it again returns the same sessions (resume); consent is recorded if the
     candidate had not consented through the invite pages (API clients show consent
-    themselves before calling start). New sessions' seeds are random, or drawn from
+    themselves before calling start): ``consent_text``, by default a record saying an
+    API client showed its own text. New sessions' seeds are random, or drawn from
     ``seed_rng`` so that a seeded simulation plays the same schedules every run.
     """
     _check_playable(attempt)
@@ -317,9 +452,13 @@ def attempt_start(
             locked.state = AttemptState.STARTED
             locked.started_at = timezone.now()
             locked.save(update_fields=["state", "started_at"])
-        Candidate.objects.filter(pk=locked.candidate_id, consent_at__isnull=True).update(
-            consent_at=timezone.now()
-        )
+        now = timezone.now()
+        if Candidate.objects.filter(pk=locked.candidate_id, consent_at__isnull=True).update(
+            consent_at=now
+        ):
+            _consent_records_create(
+                attempt=locked, text=consent_text or api_client_consent_text(), at=now
+            )
         bump(
             organization_scope(locked.assessment.organization_id),
             assessment_scope(locked.assessment_id),

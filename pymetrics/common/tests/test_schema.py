@@ -44,6 +44,15 @@ def test_openapi_schema_validates_without_warnings_and_covers_the_contract(tmp_p
         "/api/v1/trait-map-proposals/",
         "/api/v1/trait-map-proposals/{proposal_id}/",
         "/api/v1/trait-map-proposals/{proposal_id}/activate/",
+        # exports (docs/exports.md)
+        "/api/v1/exports/",
+        "/api/v1/exports/{export_job_id}/",
+        # candidates' data rights (docs/privacy.md)
+        "/api/v1/candidates/{candidate_id}/data-export/",
+        "/api/v1/data-exports/{archive_id}/",
+        "/api/v1/candidates/{candidate_id}/erase/",
+        "/api/v1/candidates/{candidate_id}/consents/",
+        "/api/v1/candidates/{candidate_id}/consents/withdraw/",
     }
     assert schema["components"]["securitySchemes"] == {
         "ApiKey": {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 
 import pytest
 from django.core.management import call_command
@@ -82,11 +83,15 @@ def test_bench_prints_and_writes_every_figure_and_leaves_nothing_behind(tmp_path
     # then the JSON holds every figure, each positive
     figures = json.loads(path.read_text())
     assert set(figures) == set(FIGURES)
-    assert {name: value for name, value in figures.items() if not value > 0} == {}
+    # every figure positive, but the memory per socket: five sockets may move the
+    # server's RSS by less than a page either way, so it is only a finite number here
+    delta = "ws_connections_kib_per_socket"
+    assert {name: v for name, v in figures.items() if not v > 0 and name != delta} == {}
+    assert math.isfinite(figures[delta])
     # and stdout has one "name value unit" line per figure, in registration order
     lines = [line.split() for line in stdout.getvalue().splitlines()]
     assert [(name, unit) for name, _, unit in lines] == list(FIGURES.items())
-    assert all(float(value) > 0 for _, value, _ in lines)
+    assert all(float(value) > 0 or name == delta for name, value, _ in lines)
     # and the scratch organisation is gone with everything under it
     assert not Organization.objects.filter(slug=bench.BENCH_ORG_SLUG).exists()
     assert Assessment.objects.count() == Candidate.objects.count() == 0

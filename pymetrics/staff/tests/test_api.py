@@ -30,6 +30,8 @@ from pymetrics.fitmodels.models import (
     TrainingJob,
     TraitMapProposal,
 )
+from pymetrics.privacy.models import CandidateArchive
+from pymetrics.reports.models import ExportJob
 from pymetrics.scoring.services import trait_map_version_get_or_create
 
 
@@ -450,6 +452,12 @@ BY_ID = [
     pytest.param("api:ab-test-stop", "POST", id="ab-test-stop-POST"),
     pytest.param("api:trait-map-proposal-detail", "GET", id="trait-map-proposal-detail-GET"),
     pytest.param("api:trait-map-proposal-activate", "POST", id="trait-map-proposal-activate-POST"),
+    pytest.param("api:export-detail", "GET", id="export-detail-GET"),
+    pytest.param("api:candidate-data-export", "POST", id="candidate-data-export-POST"),
+    pytest.param("api:data-export-detail", "GET", id="data-export-detail-GET"),
+    pytest.param("api:candidate-erase", "POST", id="candidate-erase-POST"),
+    pytest.param("api:candidate-consents", "GET", id="candidate-consents-GET"),
+    pytest.param("api:candidate-consents-withdraw", "POST", id="candidate-consents-withdraw-POST"),
 ]
 # Endpoints that change models are for owners and admins: the other organisation's
 # recruiter reaches them (403, not 404) but may not use them.
@@ -465,6 +473,10 @@ MANAGERS_ONLY = {
     "api:job-profile-ab-tests",
     "api:ab-test-stop",
     "api:trait-map-proposal-activate",
+    "api:candidate-data-export",
+    "api:data-export-detail",
+    "api:candidate-erase",
+    "api:candidate-consents-withdraw",
 }
 # Collections: another organisation's objects must not be in them.
 COLLECTIONS = [
@@ -476,6 +488,10 @@ REVIEW_COLLECTIONS = [
     pytest.param("api:anomaly-scans", "POST", id="anomaly-scans-POST"),
     pytest.param("api:trait-map-proposals", "POST", id="trait-map-proposals-POST"),
     pytest.param("api:drift-alerts", "GET", id="drift-alerts-GET"),
+]
+EXPORT_COLLECTIONS = [
+    pytest.param("api:exports", "GET", id="exports-GET"),
+    pytest.param("api:exports", "POST", id="exports-POST"),
 ]
 ROLE_COLLECTIONS = [
     pytest.param("api:job-profiles", "GET", id="job-profiles-GET"),
@@ -491,12 +507,19 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("api:anomaly-scans", "POST"): {"game": "balloons"},
     ("api:candidate-outcome", "PUT"): {"hired": True},
     ("api:job-profile-ab-tests", "POST"): {"model_a_id": 1, "model_b_id": 2},
+    ("api:candidate-erase", "POST"): {"reason": "organisation"},
+    ("api:exports", "POST"): {"dataset": "metrics", "format": "csv"},
 }
 
 
 def test_every_staff_endpoint_is_in_the_isolation_tests(db):
     listed = {
-        tuple(param.values) for param in BY_ID + COLLECTIONS + ROLE_COLLECTIONS + REVIEW_COLLECTIONS
+        tuple(param.values)
+        for param in BY_ID
+        + COLLECTIONS
+        + ROLE_COLLECTIONS
+        + REVIEW_COLLECTIONS
+        + EXPORT_COLLECTIONS
     }
 
     assert set(_staff_routes()) == listed
@@ -542,7 +565,15 @@ def foreign_ids(other_organization) -> dict[str, int]:
         definition={},
         n_people=0,
     )
+    archive = CandidateArchive.objects.create(
+        organization=other_organization, candidate=invitation.candidate
+    )
+    export = ExportJob.objects.create(
+        organization=other_organization, dataset="metrics", format="csv"
+    )
     return {
+        "export_job_id": export.pk,
+        "archive_id": archive.pk,
         "proposal_id": proposal.pk,
         "ab_test_id": test.pk,
         "assessment_id": assessment.pk,
@@ -629,3 +660,19 @@ def test_the_review_queue_holds_only_the_callers_organisation(
     else:  # a recruiter may not scan; nothing is queued anywhere
         assert response.status_code == 403
         assert SessionReview.objects.count() == 1
+
+
+@pytest.mark.parametrize(("route", "method"), EXPORT_COLLECTIONS)
+def test_the_exports_collection_holds_only_the_callers_organisation(
+    staff_client, foreign_ids, organization, route, method
+):
+    own = ExportJob.objects.create(organization=organization, dataset="metrics", format="csv")
+
+    response = _call(staff_client, route, method, {})
+
+    if method == "GET":
+        assert response.status_code == 200
+        assert [job["id"] for job in response.json()] == [own.pk]
+    else:
+        assert response.status_code == 202
+        assert ExportJob.objects.get(pk=response.json()["id"]).organization_id == organization.pk

@@ -1,0 +1,1 @@
+"""Candidates' data rights: consent records, their data export, erasure and retention."""

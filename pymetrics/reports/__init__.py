@@ -1,0 +1,1 @@
+"""Candidate feedback reports (HTML and PDF), recruiter reports (PDF) and data exports."""

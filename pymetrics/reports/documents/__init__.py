@@ -1,0 +1,1 @@
+"""The candidate feedback report (HTML and PDF) and the recruiter report (PDF)."""

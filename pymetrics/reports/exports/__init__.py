@@ -1,0 +1,1 @@
+"""Exports of metrics, traits, fit scores and raw events (CSV, XLSX, JSONL, Parquet)."""
