@@ -33,7 +33,7 @@ from pymetrics.accounts.services import organization_create, user_create
 from pymetrics.assessments.models import Attempt, AttemptState, GameSession, GameSessionState
 from pymetrics.assessments.services import assessment_create, candidate_invite
 from pymetrics.games.registry import get_game
-from pymetrics.reports.documents.labels import TRAIT_LABELS
+from pymetrics.scoring.labels import TRAIT_LABELS
 from pymetrics.scoring.models import TraitScore
 from pymetrics.scoring.selectors import current_norm_table
 from pymetrics.scoring.services import norm_table_build

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pymetrics.assessments.models import Attempt, AttemptState, GameSession, GameSessionState
-from pymetrics.staff.labels import trait_label
+from pymetrics.scoring.labels import trait_label
 from tests.integration.conftest import (
     ARTIFACTS,
     Services,

@@ -30,8 +30,9 @@ from django.utils.translation import gettext as _
 from pymetrics.assessments.models import GameSession, GameSessionState
 from pymetrics.games.registry import UnknownGameError, get_game
 from pymetrics.psychometrics import Trait
-from pymetrics.reports.documents.labels import pole_label, pole_meaning, trait_label
+from pymetrics.reports.documents.labels import pole_meaning
 from pymetrics.reports.documents.selectors import FeedbackRead
+from pymetrics.scoring.labels import pole_label, trait_label
 from pymetrics.scoring.models import NormTable, TraitScore
 
 #: Percentile points either side of the middle (50) read as "about midway".

@@ -1,8 +1,7 @@
-"""The words both reports use for traits, poles and norm populations (translatable).
+"""The reports' own words for poles and norm populations (translatable).
 
-The staff pages keep their own copy of the trait and pole names
-(``pymetrics.staff.labels``, a layer above this one); the catalogue holds each
-string once whoever marks it. :data:`POLE_MEANINGS` is the reports' own: one
+The trait and pole names are the ones every page uses
+(:mod:`pymetrics.scoring.labels`). :data:`POLE_MEANINGS` is the reports' own: one
 plain, neutral sentence per pole for the candidate, saying what lies towards it
 without calling either end better.
 """
@@ -11,37 +10,6 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy
 
-TRAIT_LABELS = {
-    "attention": gettext_lazy("Attention"),
-    "decision_making": gettext_lazy("Decision making"),
-    "effort": gettext_lazy("Effort"),
-    "emotion": gettext_lazy("Emotion"),
-    "fairness": gettext_lazy("Fairness"),
-    "focus": gettext_lazy("Focus"),
-    "generosity": gettext_lazy("Generosity"),
-    "learning": gettext_lazy("Learning"),
-    "risk_tolerance": gettext_lazy("Risk tolerance"),
-}
-POLE_LABELS = {
-    "focused": gettext_lazy("focused"),
-    "broad": gettext_lazy("broad"),
-    "deliberate": gettext_lazy("deliberate"),
-    "instinctive": gettext_lazy("instinctive"),
-    "persistent": gettext_lazy("persistent"),
-    "economical": gettext_lazy("economical"),
-    "face-reading": gettext_lazy("face-reading"),
-    "context-reading": gettext_lazy("context-reading"),
-    "fairness-driven": gettext_lazy("fairness-driven"),
-    "pragmatic": gettext_lazy("pragmatic"),
-    "controlled": gettext_lazy("controlled"),
-    "spontaneous": gettext_lazy("spontaneous"),
-    "giving": gettext_lazy("giving"),
-    "self-focused": gettext_lazy("self-focused"),
-    "feedback-led": gettext_lazy("feedback-led"),
-    "exploratory": gettext_lazy("exploratory"),
-    "risk-seeking": gettext_lazy("risk-seeking"),
-    "cautious": gettext_lazy("cautious"),
-}
 #: Pole -> what people towards it tended to do in the games, in the candidate's words.
 POLE_MEANINGS = {
     "focused": gettext_lazy(
@@ -113,14 +81,6 @@ POPULATION_LABELS = {
     "organisation": gettext_lazy("the organisation's completed candidates"),
     "simulated": gettext_lazy("simulated reference population (bots)"),
 }
-
-
-def trait_label(name: str) -> str:
-    return str(TRAIT_LABELS.get(name, name.replace("_", " ")))
-
-
-def pole_label(name: str) -> str:
-    return str(POLE_LABELS.get(name, name))
 
 
 def pole_meaning(name: str) -> str:

@@ -29,9 +29,10 @@ from pymetrics.analytics.stats.profiles import trait_bars
 from pymetrics.assessments.models import AttemptState, GameSessionSource, GameSessionState
 from pymetrics.games.quality import FLAG_DESCRIPTIONS
 from pymetrics.games.registry import UnknownGameError, get_game
-from pymetrics.reports.documents.labels import pole_label, population_label, trait_label
+from pymetrics.reports.documents.labels import population_label
 from pymetrics.reports.documents.pdf import pdf_from_html
 from pymetrics.reports.documents.selectors import RecruiterRead, recruiter_report_read
+from pymetrics.scoring.labels import pole_label, trait_label
 
 #: The trait chart of each row, in SVG user units: width and the margin at each end.
 CHART_WIDTH = 240.0

@@ -34,9 +34,9 @@ from pymetrics.analytics.selectors.compare import (
 )
 from pymetrics.analytics.stats.profiles import profile_differences, trait_axis_limit
 from pymetrics.assessments.models import Assessment, Candidate
+from pymetrics.scoring.labels import pole_label, trait_label
 from pymetrics.scoring.models import NormTable
 from pymetrics.staff.charts import chart, colour
-from pymetrics.staff.labels import pole_label, trait_label
 
 ASSESSMENT_PREFIX = "assessment:"
 NORM_PREFIX = "norm:"

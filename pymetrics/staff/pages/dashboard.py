@@ -28,8 +28,8 @@ from pymetrics.assessments.models import Assessment
 from pymetrics.assessments.selectors import assessment_get
 from pymetrics.common.api import error_body
 from pymetrics.common.errors import DomainError
+from pymetrics.scoring.labels import pole_label, trait_label
 from pymetrics.staff.charts import chart, colour
-from pymetrics.staff.labels import pole_label, trait_label
 
 DATA_ROUTE = "assessment-dashboard-data"
 

@@ -65,8 +65,8 @@ from pymetrics.fitmodels.services import (
     job_profile_create,
     training_job_request,
 )
+from pymetrics.scoring.labels import trait_label
 from pymetrics.staff.charts import chart, colour
-from pymetrics.staff.labels import trait_label
 
 T = TypeVar("T")
 

@@ -32,8 +32,8 @@ from pymetrics.assessments.selectors import candidate_get
 from pymetrics.common.errors import DomainError
 from pymetrics.games.quality import FLAG_DESCRIPTIONS
 from pymetrics.games.registry import UnknownGameError, get_game
+from pymetrics.scoring.labels import pole_label, trait_label
 from pymetrics.staff.charts import chart, colour
-from pymetrics.staff.labels import pole_label, trait_label
 from pymetrics.staff.pages.abtests import OutcomeForm, outcome_panel
 
 TRAITS_CHART_ID = "profile-traits"

@@ -38,10 +38,10 @@ from pymetrics.common.errors import DomainError, PermissionDenied
 from pymetrics.fitmodels.models import ProposalState, TraitMapProposal
 from pymetrics.fitmodels.selectors import trait_map_proposal_get, trait_map_proposal_list
 from pymetrics.fitmodels.trait_map_services import trait_map_proposal_activate, trait_map_propose
+from pymetrics.scoring.labels import trait_label
 from pymetrics.scoring.models import NormTable
 from pymetrics.scoring.selectors import current_norm_table, next_trait_map_version
 from pymetrics.staff.charts import REFERENCE_AXIS, chart, colour, reference_line
-from pymetrics.staff.labels import trait_label
 from pymetrics.staff.pages.fitmodels import (
     UNRULED_COLOUR,
     forbidden_page,

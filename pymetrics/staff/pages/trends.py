@@ -30,9 +30,9 @@ from pymetrics.analytics.selectors.trends import (
     trends_overview,
 )
 from pymetrics.assessments.models import Assessment
+from pymetrics.scoring.labels import trait_label
 from pymetrics.scoring.selectors import current_norm_table
 from pymetrics.staff.charts import chart, colour
-from pymetrics.staff.labels import trait_label
 
 #: Bar colours of the drift readings (Okabe & Ito: green, orange, vermilion; grey).
 STATUS_COLOURS = {

@@ -1,4 +1,8 @@
-"""Names of traits and of their poles as the staff pages show them (translatable)."""
+"""Names of traits and of their poles as every page and report shows them (translatable).
+
+The trait map keys them; the staff pages, the reports and the exports all use these
+words, so they live with the trait maps, below each of them.
+"""
 
 from __future__ import annotations
 
