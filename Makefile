@@ -13,7 +13,7 @@ TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-test-secret-key-for-the-test
 	PYMETRICS_ENCRYPTION_KEYS=$${PYMETRICS_ENCRYPTION_KEYS:-dGVzdC1lbmNyeXB0aW9uLWtleS0wMTIzNDU2Nzg5YWI=} \
 	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost,testserver}
 
-.PHONY: install run test test-unit test-integration lint fmt bench worker clean messages
+.PHONY: install run test test-unit test-integration lint fmt bench worker clean messages security
 
 $(PY_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ install: $(PY_STAMP) $(NODE_STAMP)
 run: install
 	bin/run
 
-test: install lint
+test: install lint security
 	npm test --silent
 	$(TEST_ENV) bin/test
 	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
@@ -44,6 +44,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(TEST_ENV) $(BIN)/mypy .
 	$(BIN)/lint-imports
+
+# Static and dependency audits (bin/security): bandit over the product code
+# (.bandit.yaml; a finding is fixed or carries "# nosec BXXX" with its reason on the
+# line) and pip-audit over the installed packages; a finding fails the target.
+security: install
+	bin/security
 
 fmt: install
 	$(BIN)/ruff format .

@@ -72,7 +72,9 @@ def recruiter(organization: Organization) -> User:
 def staff_client(recruiter: User, organization: Organization) -> APIClient:
     """An API client authenticated with an API key of ``recruiter`` in ``organization``."""
     client = APIClient()
-    issued = api_key_create(user=recruiter, organization=organization)
+    issued = api_key_create(
+        user=recruiter, organization=organization, scopes=["read", "write", "export"]
+    )
     client.credentials(HTTP_AUTHORIZATION=f"Token {issued.plaintext}")
     return client
 
@@ -85,7 +87,8 @@ def other_staff_client(other_organization: Organization) -> APIClient:
         organization=other_organization,
     )
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(user=user).plaintext}")
+    key = api_key_create(user=user, scopes=["read", "write", "export"]).plaintext
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

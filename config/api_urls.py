@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from pymetrics.play import api as play_api
 from pymetrics.staff import api as staff_api
+from pymetrics.staff import api_candidates as candidates_api
 from pymetrics.staff import api_fitmodels as fit_api
 
 app_name = "api"
@@ -23,6 +24,7 @@ urlpatterns = [
         staff_api.CandidateCreateApi.as_view(),
         name="assessment-candidates",
     ),
+    path("candidates/", candidates_api.CandidateSearchApi.as_view(), name="candidates"),
     path(
         "candidates/<int:candidate_id>/",
         staff_api.CandidateDetailApi.as_view(),

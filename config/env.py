@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,35 @@ class Environment:
     export_link_max_age_s: int = 3600
     #: days a finished export's file is kept before the hourly purge deletes it
     export_keep_days: int = 7
+    #: days an invite link works before it expires (unstarted attempts)
+    invite_ttl_days: int = 30
+    #: every rate limit by name (pymetrics.common.ratelimit): the defaults, overridden
+    #: by PYMETRICS_RATE_LIMITS (None: the defaults)
+    rate_limits: Mapping[str, str] | None = None
+    #: False switches every rate limit off (PYMETRICS_RATE_LIMITS_ENABLED=0)
+    rate_limits_enabled: bool = True
+    #: candidate sockets open at once per game session and per client address
+    sockets_per_session: int = 4
+    sockets_per_ip: int = 1000
+    #: HTTPS behind a TLS-terminating proxy (applied when DJANGO_DEBUG is off)
+    hsts_seconds: int = 0
+    hsts_include_subdomains: bool = True
+    hsts_preload: bool = False
+    ssl_redirect: bool = False
+    proxy_ssl_header: tuple[str, str] | None = None
+    #: reverse proxies in front of the web servers that append to X-Forwarded-For
+    #: (0: the connection's own address is the client's)
+    trusted_proxy_count: int = 0
+    #: seconds between two runs of the audit log's sealer (entries join the hash chain)
+    audit_seal_interval_s: int = 10
+    #: failed staff log-ins (per e-mail and IP address) before that pair is locked out
+    login_failure_limit: int = 5
+    #: minutes a locked-out e-mail and IP address pair waits before trying again
+    login_cooloff_minutes: int = 15
+    #: seconds a staff session lasts at most after log-in, however active (12 hours)
+    session_max_age_s: int = 12 * 3600
+    #: seconds without a request after which a staff session ends (30 minutes)
+    session_idle_s: int = 1800
 
     @property
     def embedded(self) -> bool:
@@ -57,7 +87,7 @@ class Environment:
 
 # Used only when DJANGO_SECRET_KEY / PYMETRICS_ENCRYPTION_KEYS are unset, which is
 # refused unless DEBUG is on: fine for the embedded default, never for production.
-_DEVELOPMENT_SECRET_KEY = "pymetrics-development-secret-key-not-for-production-use-0000"  # noqa: S105
+_DEVELOPMENT_SECRET_KEY = "pymetrics-development-secret-key-not-for-production-use-0000"  # noqa: S105  # nosec B105
 _DEVELOPMENT_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"pymetrics-dev-key-not-for-prod!!")
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -83,6 +113,78 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise ConfigurationError(name, f"expected a whole number of at least 1; got {raw!r}")
     return int(raw)
+
+
+#: Rate limits by name, as ``<count>/<period>`` (s, m, h, d; ``20/10m`` is 20 per ten
+#: minutes); docs/security.md explains each. Event ingestion is sized for a browser
+#: client (one request per 250 ms at most, one in flight) and the bench (every
+#: session's batches from one address, as fast as answers come).
+DEFAULT_RATE_LIMITS: dict[str, str] = {
+    # candidate pages under play/<invite_token>/ and POST /api/v1/play/<token>/start/
+    "invite_ip": "600/m",
+    # lookups of unknown invite tokens (guessing): refused for the rest of the window
+    "invite_miss_ip": "20/10m",
+    # POST /api/v1/play/game-sessions/<id>/events/
+    "events_session": "600/m",
+    "events_ip": "6000/m",
+    # candidate sockets opened (/ws/play/<id>/)
+    "socket_open_session": "60/m",
+    "socket_open_ip": "1200/m",
+    # export jobs and candidate data archives requested (page and API)
+    "exports_user": "10/h",
+    "exports_org": "50/h",
+    "archives_user": "10/h",
+    "archives_org": "50/h",
+    # the candidate's feedback report PDF (about half a second of CPU each)
+    "report_pdf_token": "10/10m",  # a rate, not a secret  # nosec B105
+    "report_pdf_ip": "30/10m",
+}
+_RATE_SYNTAX = re.compile(r"^([1-9][0-9]*)/([1-9][0-9]*)?[smhd]$")
+
+
+def _rate_limits(environ: Mapping[str, str]) -> dict[str, str]:
+    """The defaults with PYMETRICS_RATE_LIMITS' overrides (``name=rate,name=rate``)."""
+    limits = dict(DEFAULT_RATE_LIMITS)
+    raw = environ.get("PYMETRICS_RATE_LIMITS", "").strip()
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, sep, rate = (piece.strip() for piece in item.partition("="))
+        if not sep or name not in DEFAULT_RATE_LIMITS:
+            raise ConfigurationError(
+                "PYMETRICS_RATE_LIMITS",
+                f"expected name=rate items with a name among {', '.join(DEFAULT_RATE_LIMITS)}; "
+                f"got {item!r}",
+            )
+        rate = rate.replace(" ", "")
+        if not _RATE_SYNTAX.match(rate):
+            raise ConfigurationError(
+                "PYMETRICS_RATE_LIMITS",
+                f"{name}: expected <count>/<period> such as 30/m, 10/h or 20/10m; got {rate!r}",
+            )
+        limits[name] = rate
+    return limits
+
+
+def _non_negative_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigurationError(name, f"expected a whole number of at least 0; got {raw!r}")
+    return int(raw)
+
+
+def _proxy_ssl_header(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto`` (meaning ``=https``) or ``Header-Name=value`` -> Django's pair."""
+    raw = environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip()
+    if not raw:
+        return None
+    header, _, value = (piece.strip() for piece in raw.partition("="))
+    if not re.fullmatch(r"[A-Za-z0-9-]+", header) or not (value or "https").isprintable():
+        raise ConfigurationError(
+            "DJANGO_SECURE_PROXY_SSL_HEADER",
+            f"expected a header name such as X-Forwarded-Proto (optionally =https); got {raw!r}",
+        )
+    return "HTTP_" + header.upper().replace("-", "_"), value or "https"
 
 
 def parse_database_url(url: str, *, base_dir: Path) -> dict[str, object]:
@@ -261,4 +363,20 @@ def load(environ: Mapping[str, str] | None = None, *, base_dir: Path) -> Environ
         exports_dir=env.get("PYMETRICS_EXPORTS_DIR", "").strip() or None,
         export_link_max_age_s=_positive_int(env, "PYMETRICS_EXPORT_LINK_MAX_AGE_S", 3600),
         export_keep_days=_positive_int(env, "PYMETRICS_EXPORT_KEEP_DAYS", 7),
+        invite_ttl_days=_positive_int(env, "PYMETRICS_INVITE_TTL_DAYS", 30),
+        rate_limits=_rate_limits(env),
+        rate_limits_enabled=_bool(env, "PYMETRICS_RATE_LIMITS_ENABLED", default=True),
+        sockets_per_session=_positive_int(env, "PYMETRICS_SOCKETS_PER_SESSION", 4),
+        sockets_per_ip=_positive_int(env, "PYMETRICS_SOCKETS_PER_IP", 1000),
+        hsts_seconds=_non_negative_int(env, "DJANGO_SECURE_HSTS_SECONDS", 0),
+        hsts_include_subdomains=_bool(env, "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True),
+        hsts_preload=_bool(env, "DJANGO_SECURE_HSTS_PRELOAD", default=False),
+        ssl_redirect=_bool(env, "DJANGO_SECURE_SSL_REDIRECT", default=False),
+        proxy_ssl_header=_proxy_ssl_header(env),
+        trusted_proxy_count=_non_negative_int(env, "PYMETRICS_TRUSTED_PROXY_COUNT", 0),
+        audit_seal_interval_s=_positive_int(env, "PYMETRICS_AUDIT_SEAL_INTERVAL_S", 10),
+        login_failure_limit=_positive_int(env, "PYMETRICS_LOGIN_FAILURE_LIMIT", 5),
+        login_cooloff_minutes=_positive_int(env, "PYMETRICS_LOGIN_COOLOFF_MIN", 15),
+        session_max_age_s=_positive_int(env, "PYMETRICS_SESSION_MAX_AGE_S", 12 * 3600),
+        session_idle_s=_positive_int(env, "PYMETRICS_SESSION_IDLE_S", 1800),
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
-from config.env import ConfigurationError, load
+from config.env import DEFAULT_RATE_LIMITS, ConfigurationError, load
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    # staff two-factor authentication (TOTP) and log-in lockout
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "pymetrics.common",
     "pymetrics.accounts",
     "pymetrics.assessments",
@@ -49,6 +54,8 @@ MIDDLEWARE = [
     # first, so it counts every response (the system status page's error rate)
     "pymetrics.common.middleware.OpsCountersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy, Permissions-Policy (pymetrics.common.security)
+    "pymetrics.common.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # the candidate's language: the switch's cookie, else the browser's Accept-Language
@@ -56,8 +63,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session passed the two-factor step
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # staff sessions end after an idle period and at an absolute lifetime
+    "pymetrics.accounts.middleware.StaffSessionLifetimeMiddleware",
+    # owners and admins reach nothing before their two-factor step
+    "pymetrics.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last: turns a locked-out log-in into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -83,6 +98,11 @@ DATABASES = {"default": ENV.database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# axes first: it refuses a locked-out e-mail and IP address before any password check
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "staff:login"
 LOGIN_REDIRECT_URL = "staff:assessment-list"
 LOGOUT_REDIRECT_URL = "staff:login"
@@ -193,6 +213,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.purge_expired_exports",
         "schedule": 3600.0,
     },
+    # audit log entries join the hash chain (pymetrics.accounts.audit_chain)
+    "seal-audit-log": {
+        "task": "accounts.seal_audit_log",
+        "schedule": float(ENV.audit_seal_interval_s),
+    },
     # the daily look for active job-fit models due for their bias audit
     "reaudit-active-fit-models": {
         "task": "fitmodels.reaudit_active_models",
@@ -218,11 +243,68 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 PYMETRICS_ENCRYPTION_KEYS = ENV.encryption_keys
 # Invites expire: a link forwarded months later should not open an assessment.
-PYMETRICS_INVITE_TTL_DAYS = 30
+PYMETRICS_INVITE_TTL_DAYS = ENV.invite_ttl_days
 PYMETRICS_PLAY_SESSION_MAX_AGE_S = 7 * 24 * 3600
 # Largest event batch accepted in one HTTP request or socket message.
 PYMETRICS_MAX_EVENTS_PER_BATCH = 1000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB per request body, as on sockets
+
+# --- Staff authentication ---
+# Two-factor (TOTP, django-otp): mandatory for owners and admins, optional for
+# analysts and recruiters (pymetrics.accounts.twofactor). API keys are scoped
+# credentials and are not asked for a code.
+OTP_TOTP_ISSUER = "Django Pymetrics"
+# a wrong code doubles the wait before the next try (1 s, 2 s, 4 s, ...)
+OTP_TOTP_THROTTLE_FACTOR = 1
+# Log-in lockout (django-axes): N failures per (e-mail, IP address) lock that pair
+# out for the cool-off period; failures land in axes' own tables (AccessAttempt,
+# AccessFailureLog), lockouts in the audit log too (action "auth.lockout").
+AXES_FAILURE_LIMIT = ENV.login_failure_limit
+AXES_COOLOFF_TIME = timedelta(minutes=ENV.login_cooloff_minutes)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "pymetrics.accounts.permissions.client_ip"
+AXES_LOCKOUT_CALLABLE = "pymetrics.staff.pages.security.lockout"
+# Sessions live in the database: server-side, so logging out, a password change or a
+# two-factor reset ends them for good (signed-cookie sessions could not be revoked).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+#: the absolute lifetime of a staff session (the cookie's and the server's)
+SESSION_COOKIE_AGE = ENV.session_max_age_s
+#: a staff session unused for this many seconds ends (pymetrics.accounts.middleware)
+PYMETRICS_SESSION_IDLE_S = ENV.session_idle_s
+
+# --- HTTP hardening and rate limits ---
+# HTTPS behind a TLS-terminating proxy, from the environment and only with DEBUG off:
+# the embedded `make run` serves plain HTTP on localhost (docs/security.md lists
+# the production values; `manage.py check --deploy` names any that are missing).
+if not DEBUG:
+    SECURE_HSTS_SECONDS = ENV.hsts_seconds
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = ENV.hsts_include_subdomains
+    SECURE_HSTS_PRELOAD = ENV.hsts_preload
+    SECURE_SSL_REDIRECT = ENV.ssl_redirect
+    SECURE_PROXY_SSL_HEADER = ENV.proxy_ssl_header
+# the load balancer's probes may ask over plain HTTP inside the private network
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+#: How many reverse proxies in front of the web servers append the address they saw
+#: to X-Forwarded-For: the client's address is the one the outermost of them saw
+#: (pymetrics.accounts.permissions.client_ip). Rate limits and the login lockout
+#: count by it; with 0 behind a proxy every client would share the proxy's.
+PYMETRICS_TRUSTED_PROXY_COUNT = ENV.trusted_proxy_count
+#: Browser features no page of the platform uses (Permissions-Policy header).
+PYMETRICS_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+#: Rate limits by name (pymetrics.common.ratelimit, config.env.DEFAULT_RATE_LIMITS).
+PYMETRICS_RATE_LIMITS = dict(ENV.rate_limits or DEFAULT_RATE_LIMITS)
+PYMETRICS_RATE_LIMITS_ENABLED = ENV.rate_limits_enabled
+#: Candidate sockets open at once per game session and per client address, counted
+#: in each socket server process (pymetrics.realtime.limits.SocketCounter).
+PYMETRICS_SOCKETS_PER_SESSION = ENV.sockets_per_session
+PYMETRICS_SOCKETS_PER_IP = ENV.sockets_per_ip
 
 # --- API ---
 REST_FRAMEWORK = {
@@ -230,7 +312,11 @@ REST_FRAMEWORK = {
         "pymetrics.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["pymetrics.accounts.permissions.IsOrganizationMember"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "pymetrics.accounts.permissions.IsOrganizationMember",
+        # an API key may only do what its scopes allow (read, write, export)
+        "pymetrics.accounts.permissions.HasApiKeyScope",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["pymetrics.common.jsonio.StrictJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "pymetrics.common.api.JsonContentNegotiation",
@@ -261,5 +347,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
+        # axes logs every start-up and every successful login at INFO
+        "axes": {"level": "WARNING"},
     },
 }

@@ -6,11 +6,13 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, OuterRef, Subquery
@@ -18,9 +20,20 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.text import slugify
 
-from pymetrics.accounts.models import ApiKey, AuditLog, Membership, Organization, Role, User
+from pymetrics.accounts.models import (
+    ApiKey,
+    ApiScope,
+    AuditLog,
+    Membership,
+    Organization,
+    Role,
+    User,
+)
+from pymetrics.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 API_KEY_PREFIX = "pmk"
+#: Roles that see and revoke every key of their organisation, and manage its members.
+MEMBER_MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,167 @@ def user_create(
     return user
 
 
+# --- memberships: who belongs to an organisation, in which role ----------------------------
+
+
+@dataclass(frozen=True)
+class MembershipAdded:
+    membership: Membership
+    #: a user was created for the e-mail address (no usable password yet)
+    user_created: bool
+    #: the user cannot log in until they set a password (through a welcome link)
+    needs_password: bool
+
+
+def _require_member_manager(actor: Actor, doing: str) -> None:
+    if actor.role not in MEMBER_MANAGERS:
+        raise PermissionDenied(f"only an owner or an admin may {doing}")
+
+
+def _role_clean(role: str) -> str:
+    if role not in Role.values:
+        raise ValidationFailed(
+            f"unknown role {role!r} (known: {', '.join(Role.values)})",
+            code="invalid_role",
+            details={"role": ["unknown"]},
+        )
+    return role
+
+
+def _membership_locked(actor: Actor, membership_id: int) -> Membership:
+    """The membership in the actor's organisation, locked (another organisation's: not found)."""
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=membership_id, organization=actor.organization)
+        .first()
+    )
+    if membership is None:
+        raise NotFound("there is no member with that id in your organisation")
+    return membership
+
+
+def _owner_count(organization: Organization) -> int:
+    # locked: two owners demoting each other at once must not leave none
+    return len(
+        Membership.objects.select_for_update()
+        .filter(organization=organization, role=Role.OWNER)
+        .values_list("pk", flat=True)
+    )
+
+
+def _permission_audit(
+    actor: Actor, action: str, membership: Membership, details: dict[str, object]
+) -> None:
+    audit_log_record(
+        actor=actor,
+        action=action,
+        object_type="membership",
+        object_id=membership.pk,
+        details={"kind": "permission_change", "member_user_id": membership.user_id, **details},
+    )
+
+
+@transaction.atomic
+def membership_add(*, actor: Actor, email: str, role: str) -> MembershipAdded:
+    """Add the person with ``email`` to the actor's organisation in ``role``.
+
+    An existing user gets a membership; for a new address a user is created
+    without a usable password (they set one through a welcome link). Owners and
+    admins only; an admin may not make owners.
+    """
+    _require_member_manager(actor, "add members")
+    role = _role_clean(role)
+    if role == Role.OWNER and actor.role != Role.OWNER:
+        raise PermissionDenied("only an owner may make someone an owner", code="owner_only")
+    address = (email or "").strip()
+    try:
+        validate_email(address)
+    except DjangoValidationError:
+        raise ValidationFailed(
+            "enter a valid e-mail address", details={"email": ["invalid"]}
+        ) from None
+    user = User.objects.filter(email__iexact=address).first()
+    created = user is None
+    if user is None:
+        user = User.objects.create_user(email=address, password=None)
+    elif Membership.objects.filter(user=user, organization=actor.organization).exists():
+        raise Conflict("this person is already a member of the organisation", code="already_member")
+    membership = Membership.objects.create(user=user, organization=actor.organization, role=role)
+    _permission_audit(
+        actor, "membership.added", membership, {"new_role": role, "user_created": created}
+    )
+    return MembershipAdded(
+        membership=membership,
+        user_created=created,
+        needs_password=not user.has_usable_password(),
+    )
+
+
+@transaction.atomic
+def membership_role_change(*, actor: Actor, membership_id: int, role: str) -> Membership:
+    """Give a member another role; the organisation always keeps an owner.
+
+    Owners and admins only; an admin may neither change an owner's role nor make
+    anyone an owner. The same role again changes nothing (and is not logged).
+    """
+    membership = _membership_locked(actor, membership_id)
+    _require_member_manager(actor, "change members' roles")
+    role = _role_clean(role)
+    old_role = membership.role
+    if actor.role != Role.OWNER and Role.OWNER in (old_role, role):
+        raise PermissionDenied(
+            "only an owner may change an owner's role or make an owner", code="owner_only"
+        )
+    if old_role == role:
+        return membership
+    if old_role == Role.OWNER and _owner_count(actor.organization) <= 1:
+        raise Conflict(
+            "the organisation's last owner cannot stop being an owner", code="last_owner"
+        )
+    membership.role = role
+    membership.save(update_fields=["role"])
+    _permission_audit(
+        actor, "membership.role_changed", membership, {"old_role": old_role, "new_role": role}
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: Actor, membership_id: int) -> int:
+    """Remove a member from the actor's organisation; answers how many keys were revoked.
+
+    Owners and admins only, never themselves; an admin may not remove an owner and
+    the last owner stays. The member's API keys of the organisation are revoked;
+    the user and their other memberships remain.
+    """
+    membership = _membership_locked(actor, membership_id)
+    _require_member_manager(actor, "remove members")
+    if actor.user is not None and membership.user_id == actor.user.pk:
+        raise PermissionDenied(
+            "you cannot remove yourself from the organisation", code="cannot_remove_self"
+        )
+    if membership.role == Role.OWNER:
+        if actor.role != Role.OWNER:
+            raise PermissionDenied("only an owner may remove an owner", code="owner_only")
+        if _owner_count(actor.organization) <= 1:
+            raise Conflict("the organisation's last owner cannot be removed", code="last_owner")
+    keys = list(
+        ApiKey.objects.select_related("organization").filter(
+            user_id=membership.user_id, organization=actor.organization, revoked_at__isnull=True
+        )
+    )
+    revoked = sum(api_key_revoke(api_key=api_key, actor=actor) for api_key in keys)
+    _permission_audit(
+        actor,
+        "membership.removed",
+        membership,
+        {"old_role": membership.role, "api_keys_revoked": revoked},
+    )
+    membership.delete()
+    return revoked
+
+
 def _hash_secret(secret: str) -> str:
     # API keys are 256-bit random values, so a fast hash is enough (no brute force).
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -84,10 +258,40 @@ class IssuedApiKey:
     plaintext: str
 
 
+#: Scopes a new key gets when none are asked for: least privilege.
+DEFAULT_API_SCOPES: tuple[str, ...] = (ApiScope.READ,)
+
+
+def api_scopes_clean(scopes: Iterable[str]) -> list[str]:
+    """Known scopes, each once, in :class:`ApiScope` order; at least one."""
+    wanted = {str(scope).strip().lower() for scope in scopes}
+    unknown = sorted(wanted - set(ApiScope.values))
+    if unknown:
+        raise ValidationFailed(
+            f"unknown API scope: {', '.join(unknown)} (known: {', '.join(ApiScope.values)})",
+            code="invalid_scope",
+            details={"scopes": unknown},
+        )
+    if not wanted:
+        raise ValidationFailed("an API key needs at least one scope", code="invalid_scope")
+    return [scope for scope in ApiScope.values if scope in wanted]
+
+
 def api_key_create(
-    *, user: User, organization: Organization | None = None, name: str = ""
+    *,
+    user: User,
+    organization: Organization | None = None,
+    name: str = "",
+    scopes: Iterable[str] = DEFAULT_API_SCOPES,
+    actor: Actor | None = None,
 ) -> IssuedApiKey:
-    """Issue a key for ``user`` in one of their organisations (their first when not given)."""
+    """Issue a key for ``user`` in one of their organisations (their first when not given).
+
+    The key may do what its ``scopes`` allow (read by default) within the role of
+    its user. The creation is audit-logged (``actor`` None: the platform, such as
+    ``manage.py create_api_key``) with the scopes, never the secret or the name.
+    """
+    cleaned = api_scopes_clean(scopes)
     if organization is None:
         membership = user.memberships.select_related("organization").order_by("created_at").first()
         if membership is None:
@@ -97,13 +301,23 @@ def api_key_create(
         raise ValueError(f"{user.email} is not a member of {organization.slug}")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    api_key = ApiKey.objects.create(
-        user=user,
-        organization=organization,
-        name=name,
-        prefix=prefix,
-        key_hash=_hash_secret(secret),
-    )
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            user=user,
+            organization=organization,
+            name=name.strip()[: ApiKey._meta.get_field("name").max_length],
+            prefix=prefix,
+            key_hash=_hash_secret(secret),
+            scopes=cleaned,
+        )
+        audit_log_record(
+            actor=actor,
+            action="api_key.created",
+            object_type="api_key",
+            object_id=api_key.pk,
+            organization=organization,
+            details={"key_user_id": user.pk, "prefix": prefix, "scopes": cleaned},
+        )
     return IssuedApiKey(api_key=api_key, plaintext=f"{API_KEY_PREFIX}_{prefix}_{secret}")
 
 
@@ -228,9 +442,46 @@ def api_key_authenticate(*, plaintext: str) -> ApiKey | None:
     return _private_copy(api_key)
 
 
-def api_key_revoke(*, api_key: ApiKey) -> None:
-    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def api_key_revoke(*, api_key: ApiKey, actor: Actor | None = None) -> bool:
+    """Revoke a key at once (False: it already was); audit-logged when it was live."""
+    moment = timezone.now()
+    with transaction.atomic():
+        revoked = bool(
+            ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=moment)
+        )
+        if revoked:
+            api_key.revoked_at = moment
+            audit_log_record(
+                actor=actor,
+                action="api_key.revoked",
+                object_type="api_key",
+                object_id=api_key.pk,
+                organization=api_key.organization,
+                details={"key_user_id": api_key.user_id, "prefix": api_key.prefix},
+            )
     TRUSTED_KEYS.forget(api_key_id=api_key.pk)
+    return revoked
+
+
+def api_key_revoke_by(*, actor: Actor, api_key_id: int) -> ApiKey:
+    """Revoke a key of the actor's organisation: their own, or any for an owner or admin.
+
+    Another organisation's key is not found; another member's key is refused (403)
+    unless the actor manages the organisation's members.
+    """
+    api_key = (
+        ApiKey.objects.select_related("organization")
+        .filter(pk=api_key_id, organization=actor.organization)
+        .first()
+    )
+    if api_key is None:
+        raise NotFound("there is no API key with that id in your organisation")
+    own = actor.user is not None and api_key.user_id == actor.user.pk
+    if not own and actor.role not in MEMBER_MANAGERS:
+        raise PermissionDenied("only an owner or an admin may revoke another member's API key")
+    if not api_key_revoke(api_key=api_key, actor=actor):
+        raise Conflict("this API key was already revoked")
+    return api_key
 
 
 def audit_log_record(
@@ -293,7 +544,7 @@ class _AuditInsert:
         quote = database.ops.quote_name
         returns = bool(database.features.can_return_columns_from_insert)
         statement = (
-            f"INSERT INTO {quote(AuditLog._meta.db_table)} "  # noqa: S608 - names from the model
+            f"INSERT INTO {quote(AuditLog._meta.db_table)} "  # noqa: S608 - names from the model  # nosec B608
             f"({', '.join(quote(field.column) for field in fields)}) "
             f"VALUES ({', '.join(['%s'] * len(fields))})"
             + (f" RETURNING {quote(AuditLog._meta.pk.column)}" if returns else "")

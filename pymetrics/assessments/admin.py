@@ -1,6 +1,9 @@
+from typing import Any
+
 from django.contrib import admin
 
 from pymetrics.assessments.models import Assessment, Attempt, Candidate, GameSession
+from pymetrics.assessments.services import candidate_email_index
 from pymetrics.common.admin import NoDeleteInAdmin
 
 
@@ -16,6 +19,14 @@ class CandidateAdmin(NoDeleteInAdmin, admin.ModelAdmin):
     list_display = ("pk", "external_id", "organization", "is_simulated", "consent_at", "created_at")
     list_filter = ("organization", "is_simulated")
     search_fields = ("external_id",)  # name and e-mail are encrypted: not searchable in SQL
+    readonly_fields = ("email_index",)
+
+    def save_model(self, request: Any, obj: Candidate, form: Any, change: bool) -> None:
+        # the e-mail's blind index is written with it, or a search would miss the new address
+        obj.email_index = candidate_email_index(
+            email=obj.email, organization_id=obj.organization_id
+        )
+        super().save_model(request, obj, form, change)
 
 
 class GameSessionInline(admin.TabularInline):

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from pymetrics.accounts.models import Organization, User
-from pymetrics.common.crypto import EncryptedTextField
+from pymetrics.common.crypto import EMAIL_INDEX, BlindIndexedField, EncryptedTextField
 
 
 class Assessment(models.Model):
@@ -35,7 +35,13 @@ class Assessment(models.Model):
 
 
 class Candidate(models.Model):
-    """A person invited to assessments; name and e-mail are encrypted at rest."""
+    """A person invited to assessments; name and e-mail are encrypted at rest.
+
+    The e-mail is found through ``email_index``, its keyed blind index
+    (:data:`~pymetrics.common.crypto.EMAIL_INDEX`, scoped by the organisation):
+    whatever writes ``email`` writes the index with it
+    (:func:`~pymetrics.assessments.services.candidate_email_index`).
+    """
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="candidates"
@@ -44,6 +50,8 @@ class Candidate(models.Model):
     # NULL, not "", for "none": the unique constraint must not treat two blanks as equal
     external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     email = EncryptedTextField(blank=True, default="")
+    #: HMAC of the normalised e-mail ("" when there is none): equality lookups only
+    email_index = models.CharField(max_length=64, blank=True, default="", db_index=True)
     name = EncryptedTextField(blank=True, default="")
     #: a simulated candidate (bot): shown as simulated wherever it appears
     is_simulated = models.BooleanField(default=False)
@@ -59,6 +67,16 @@ class Candidate(models.Model):
                 name="unique_candidate_external_id",
             )
         ]
+
+    #: recomputed with the e-mail whenever it is re-encrypted (``rotate_keys``)
+    blind_indexed_fields = (
+        BlindIndexedField(
+            field="email",
+            index_field="email_index",
+            index=EMAIL_INDEX,
+            scope_field="organization_id",
+        ),
+    )
 
     def __str__(self) -> str:
         return self.external_id or f"candidate {self.pk}"

@@ -14,6 +14,7 @@ from pymetrics.assessments.models import (
     GameSession,
 )
 from pymetrics.assessments.services import hash_invite_token
+from pymetrics.common.crypto import EMAIL_INDEX
 from pymetrics.common.errors import NotFound
 
 
@@ -48,6 +49,28 @@ def candidate_get(*, organization: Organization, candidate_id: int) -> Candidate
     if candidate is None:
         raise NotFound(f"candidate {candidate_id} not found")
     return candidate
+
+
+def candidate_find_by_email(*, organization: Organization, email: str) -> list[Candidate]:
+    """The organisation's candidates with this e-mail address, newest first.
+
+    Matched by the keyed blind index under every configured key (a row re-indexed
+    by a key rotation or not yet), then confirmed on the decrypted address, so a
+    stale index never answers for another address. Compared normalised
+    (:func:`~pymetrics.common.crypto.normalise_email`): ``Cara@Example.org `` finds
+    ``cara@example.org``. Empty for an empty address.
+    """
+    indexes = EMAIL_INDEX.every_key(email, scope=organization.pk)
+    if not indexes:
+        return []
+    wanted = EMAIL_INDEX.normalise(email)
+    return [
+        candidate
+        for candidate in Candidate.objects.filter(
+            organization=organization, email_index__in=indexes
+        ).order_by("-created_at", "-pk")
+        if EMAIL_INDEX.normalise(candidate.email) == wanted
+    ]
 
 
 def attempts_for_assessment(*, assessment: Assessment) -> QuerySet[Attempt]:

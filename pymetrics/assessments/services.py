@@ -36,6 +36,7 @@ from pymetrics.assessments.models import (
     GameSessionSource,
     GameSessionState,
 )
+from pymetrics.common.crypto import EMAIL_INDEX
 from pymetrics.common.errors import Conflict, Gone, ValidationFailed
 from pymetrics.common.versions import (
     assessment_scope,
@@ -187,6 +188,26 @@ def assessment_get_or_create(
     return assessment
 
 
+def candidate_email_index(*, email: str, organization_id: int) -> str:
+    """The value of ``Candidate.email_index`` for ``email`` (under the newest key).
+
+    Written with the e-mail, always: a candidate whose index is missing or stale is
+    not found by e-mail (until ``rotate_keys`` recomputes it).
+    """
+    return EMAIL_INDEX.current(email, scope=organization_id)
+
+
+def _email_already_invited(*, assessment: Assessment, email: str) -> bool:
+    """Whether a candidate with this e-mail (normalised) has an attempt on ``assessment``."""
+    # imported here: the selectors module imports this one (hash_invite_token)
+    from pymetrics.assessments.selectors import candidate_find_by_email
+
+    matches = candidate_find_by_email(organization=assessment.organization, email=email)
+    return Attempt.objects.filter(
+        assessment=assessment, candidate_id__in=[candidate.pk for candidate in matches]
+    ).exists()
+
+
 @dataclass(frozen=True)
 class Invitation:
     candidate: Candidate
@@ -204,8 +225,17 @@ def candidate_invite(
     actor: Actor | None = None,
     is_simulated: bool = False,
 ) -> Invitation:
-    """Create (or reuse, by external id) a candidate and invite them to ``assessment``."""
+    """Create (or reuse, by external id) a candidate and invite them to ``assessment``.
+
+    The external id, where given, says who the person is: the same id is the same
+    candidate (invited twice to one assessment: Conflict). Without one, each
+    invitation makes a new candidate, unless the e-mail (compared normalised, by its
+    blind index) was already invited to this assessment: that is a Conflict too,
+    the person having a link already. The assessment's row is locked while this is
+    checked, so two simultaneous invitations of one e-mail cannot both pass.
+    """
     external_id = (external_id or "").strip() or None
+    email = email.strip()
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         candidate = None
@@ -215,11 +245,23 @@ def candidate_invite(
                 .filter(organization_id=assessment.organization_id, external_id=external_id)
                 .first()
             )
+        elif email:
+            Assessment.objects.select_for_update().values_list("pk", flat=True).get(
+                pk=assessment.pk
+            )
+            if _email_already_invited(assessment=assessment, email=email):
+                raise Conflict(
+                    f"this e-mail address is already invited to {assessment.name!r}",
+                    details={"email": ["already invited to this assessment"]},
+                )
         if candidate is None:
             candidate = Candidate.objects.create(
                 organization_id=assessment.organization_id,
                 external_id=external_id,
-                email=email.strip(),
+                email=email,
+                email_index=candidate_email_index(
+                    email=email, organization_id=assessment.organization_id
+                ),
                 name=name.strip(),
                 is_simulated=is_simulated,
             )
@@ -302,7 +344,7 @@ def _consent_page_sha256(language: str) -> str:
             {
                 "organization_name": "{organization}",
                 "assessment_name": "{assessment}",
-                "csrf_token": "-",
+                "csrf_token": "-",  # a placeholder, not a secret  # nosec B105
             },
         )
     main = re.search(r"<main\b.*?>(.*)</main>", page, flags=re.DOTALL)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_safe
 from django.views.i18n import JavaScriptCatalog
 
 from pymetrics.common.api import json_or_page
@@ -38,6 +39,7 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
     )
 
 
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on their own; point them at the site's icon."""
     return HttpResponsePermanentRedirect(static("common/favicon.svg"))

@@ -49,7 +49,7 @@ def session_timing_stats(*, game_session_ids: Sequence[int]) -> pd.DataFrame:
             WHERE game_session_id IN ({placeholders})
         ) AS ordered
         GROUP BY game_session_id
-    """  # noqa: S608 - table name from model metadata, values are parameters
+    """  # noqa: S608 - table name from model metadata, values are parameters  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(sql, list(game_session_ids))
         rows = cursor.fetchall()

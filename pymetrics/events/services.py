@@ -41,6 +41,9 @@ from pymetrics.games.registry import get_game
 
 MAX_EVENT_TYPE_LENGTH = 32
 MAX_SEQ = 2**31 - 1
+#: Nested objects and arrays an event's ``data`` may hold, itself included: the JSON
+#: encoder (orjson) takes at most 254 levels, and the batch and the event take two.
+MAX_DATA_DEPTH = 252
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,7 @@ _EVENT_TABLE = Event._meta.db_table
 _PG_LOCK_SQL = f"""
     SELECT id, attempt_id, game, state, acked_seq, started_at
     FROM "{_GAME_SESSION_TABLE}" WHERE id = %s FOR UPDATE
-"""  # noqa: S608 - the table name comes from model metadata; values are parameters
+"""  # noqa: S608 - the table name comes from model metadata; values are parameters  # nosec B608
 
 
 def _pg_cursor() -> CursorWrapper:
@@ -283,11 +286,12 @@ def _refuse_unstorable(
     """Stop the batch at the first event whose data no database could store alike.
 
     A NUL character in a string (PostgreSQL's jsonb refuses it, SQLite would keep
-    it) or an integer beyond 64 bits. The batch is JSON-encoded once to find out,
-    in C, and that encoding is returned for the insert; events are walked one by
-    one only when the encoding shows a problem. Non-finite numbers never get here:
-    :func:`pymetrics.common.jsonio.loads` refuses them in client input, and
-    :func:`events_store_trusted` in server-made events.
+    it), an integer beyond 64 bits, or nesting deeper than MAX_DATA_DEPTH (the
+    request parser reads deeper documents than the encoder writes). The batch is
+    JSON-encoded once to find out, in C, and that encoding is returned for the
+    insert; events are walked one by one only when the encoding shows a problem.
+    Non-finite numbers never get here: :func:`pymetrics.common.jsonio.loads` refuses
+    them in client input, and :func:`events_store_trusted` in server-made events.
     """
     try:
         encoded = _encode(parsed)
@@ -306,23 +310,28 @@ def _refuse_unstorable(
     return parsed, error, encoded
 
 
-def _unstorable(value: Any, path: str) -> tuple[str, str] | None:
-    """(field, reason) of the first value under ``path`` that cannot be stored, or None."""
+def _unstorable(value: Any, path: str, depth: int = 1) -> tuple[str, str] | None:
+    """(field, reason) of the first value under ``path`` that cannot be stored, or None.
+
+    ``depth`` is the nesting level of ``value`` when it is an object or array.
+    """
     if isinstance(value, str):
         return (path, "must not contain a NUL character (\\u0000)") if "\x00" in value else None
     if isinstance(value, int) and not isinstance(value, bool):
         return None if -(2**63) <= value < 2**64 else (path, "must fit in 64 bits")
+    if isinstance(value, dict | list) and depth > MAX_DATA_DEPTH:
+        return path, f"must not nest objects and arrays deeper than {MAX_DATA_DEPTH} levels"
     if isinstance(value, dict):
         for key, item in value.items():
             field = f"{path}.{key}"
             if isinstance(key, str) and "\x00" in key:
                 return field.replace("\x00", "\\u0000"), "must not contain a NUL character"
-            problem = _unstorable(item, field)
+            problem = _unstorable(item, field, depth + 1)
             if problem is not None:
                 return problem
     elif isinstance(value, list):
         for position, item in enumerate(value):
-            problem = _unstorable(item, f"{path}.{position}")
+            problem = _unstorable(item, f"{path}.{position}", depth + 1)
             if problem is not None:
                 return problem
     return None
@@ -444,7 +453,7 @@ _PG_STORE_SQL = f"""
             AND (counts.accepted > 0 OR counts.acked_seq <> %(acked)s)
     )
     SELECT accepted, acked_seq FROM counts
-"""  # noqa: S608 - table names come from model metadata; values are parameters
+"""  # noqa: S608 - table names come from model metadata; values are parameters  # nosec B608
 
 
 def _insert_portable(

@@ -170,7 +170,9 @@ def session_review_decide(
             action=f"session_review.{decision}",
             object_type="gamesession",
             object_id=review.game_session_id,
-            details={"note": note} if note else {},
+            # the note itself stays on the review (erased with it): the audit log is
+            # append-only, so it never holds text people typed
+            details={"noted": True} if note else {},
         )
     review.refresh_from_db()
     return review

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,24 +56,55 @@ def read_trial_file(path: str | Path, game: Game) -> pd.DataFrame:
     except FileNotFoundError:
         raise TrialFileError(name, None, None, "no such file") from None
     except UnicodeDecodeError as error:
-        raise TrialFileError(name, None, None, f"not UTF-8 text ({error.reason})") from None
+        line = _line_at(error.object[: error.start])
+        raise TrialFileError(name, line, None, f"not UTF-8 text ({error.reason})") from None
     if not text.strip():
         raise TrialFileError(name, 1, None, "the file is empty (a header row is required)")
+    if "\x00" in text:  # the parser would end the row there and drop the rest of it
+        line = _line_at(text[: text.index("\x00")].encode())
+        raise TrialFileError(name, line, None, "holds a NUL character (not a text file?)")
     delimiter = _detect_delimiter(text[:4096], name)
     try:
-        table = pd.read_csv(
+        # No header row for the parser: with one, a data row holding one cell more than
+        # the header would silently become the row's index and shift every column. The
+        # header's width is the first row's, so a longer row is a ParserError here.
+        raw = pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
             dtype=str,
             keep_default_na=False,
+            header=None,
             # Blank lines are kept here and dropped after numbering (trials_from_table),
             # so every error names the row's own line in the file.
             skip_blank_lines=False,
             engine="c",
         )
     except pd.errors.ParserError as error:
-        raise TrialFileError(name, None, None, f"cannot parse the file: {error}") from None
+        raise _parser_error(name, error) from None
+    header = [str(cell).strip().lower() if isinstance(cell, str) else "" for cell in raw.iloc[0]]
+    for position, column in enumerate(header):
+        if column and column in header[:position]:
+            raise TrialFileError(name, 1, column, "appears twice in the header")
+    table = raw.iloc[1:].set_axis(header, axis=1).reset_index(drop=True)
     return trials_from_table(table, game, name)
+
+
+def _line_at(before: bytes) -> int:
+    """The 1-based line of the character that follows ``before``."""
+    return len((before + b"x").splitlines())
+
+
+def _parser_error(name: str, error: pd.errors.ParserError) -> TrialFileError:
+    """The parser's complaint, located: pandas names the line (or 0-based row) itself."""
+    message = " ".join(str(error).split())
+    if found := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message):
+        expected, line, saw = found.groups()
+        return TrialFileError(name, int(line), None, f"{saw} cells where the header has {expected}")
+    if found := re.search(r"EOF inside string starting at row (\d+)", message):
+        return TrialFileError(
+            name, int(found[1]) + 1, None, "a quoted cell is not closed before the end"
+        )
+    return TrialFileError(name, None, None, f"cannot parse the file: {message}")
 
 
 def trials_from_table(table: pd.DataFrame, game: Game, name: str = "<table>") -> pd.DataFrame:

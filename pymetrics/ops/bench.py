@@ -31,7 +31,7 @@ import random
 import resource
 import signal
 import socket
-import subprocess
+import subprocess  # runs the servers under test  # nosec B404
 import sys
 import tempfile
 import threading
@@ -64,6 +64,7 @@ from pymetrics.assessments.models import (
     GameSessionSource,
     GameSessionState,
 )
+from pymetrics.assessments.services import candidate_email_index
 from pymetrics.common.live import live_publish
 from pymetrics.events.models import Event
 from pymetrics.events.services import game_sessions_lock_for_deletion
@@ -305,8 +306,8 @@ def _delete_scratch(organization: Organization) -> None:
         TraitScore.objects.filter(attempt__assessment__organization=organization).delete()
         MetricSet.objects.filter(game_session__in=sessions).delete()
         NormTable.objects.filter(organization=organization).delete()
-        # the API scenario's reads are audited like any other (tens of thousands)
-        AuditLog.objects.filter(organization=organization).delete()
+        # the API scenario's reads were audited like any other (tens of thousands of
+        # entries): they stay, as the audit log is append-only (docs/security.md)
         organization.delete()
         User.objects.filter(email=BENCH_USER_EMAIL).delete()
 
@@ -319,7 +320,8 @@ def _bench_api_key(context: BenchContext) -> str:
     user = User.objects.filter(email=BENCH_USER_EMAIL).first()
     if user is None:
         user = user_create(email=BENCH_USER_EMAIL, password=None, organization=context.organization)
-    return api_key_create(user=user, organization=context.organization).plaintext
+    # the bench only reads (candidates, dashboards, live updates)
+    return api_key_create(user=user, organization=context.organization, scopes=["read"]).plaintext
 
 
 @dataclass(frozen=True)
@@ -446,7 +448,7 @@ def _load_events(sessions: Sequence[GameSession], streams: Sequence[_Stream]) ->
                     copy.write("".join([prefix + line for line in lines]))
                     stored += len(lines)
         else:
-            sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)"  # noqa: S608
+            sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)"  # noqa: S608  # nosec B608
             received_at = Event._meta.get_field("received_at").get_db_prep_save(now, connection)
             rows = [
                 [(e["seq"], float(e["t"]), e["type"], json.dumps(e["data"])) for e in stream.events]
@@ -620,7 +622,7 @@ class _SubprocessServer(_Server):
         command = make_command(host="127.0.0.1", port=port, workers=workers)
         # a file, not a pipe: nobody reads the server's log while it runs
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments  # nosec B603
             command,
             cwd=settings.BASE_DIR,
             env=environment,
@@ -1277,6 +1279,12 @@ def _attempts_with_metrics(
                 external_id=f"bench-{label}-{index:06d}",
                 name=f"Bench Candidate {index}" if contact else "",
                 email=f"candidate-{index}@bench.invalid" if contact else "",
+                email_index=candidate_email_index(
+                    email=f"candidate-{index}@bench.invalid",
+                    organization_id=context.organization.pk,
+                )
+                if contact
+                else "",
                 is_simulated=True,
                 consent_at=now,
             )
@@ -1713,7 +1721,7 @@ def _api_paced(
 
     async def run(index: int, client: _KeepAliveClient, tally: _ApiTally) -> None:
         opened = clock.setdefault("opened", time.perf_counter() + 0.05)
-        rng = random.Random(seed + index)
+        rng = random.Random(seed + index)  # simulated load, not a secret  # nosec B311
         due = opened + period * index / clients
         end = opened + seconds
         answered = 0.0
@@ -1739,7 +1747,7 @@ def _api_saturated(requests: _ApiRequests, *, seconds: float, seed: int) -> _Api
 
     async def run(index: int, client: _KeepAliveClient, tally: _ApiTally) -> None:
         end = clock.setdefault("end", time.perf_counter() + seconds)
-        rng = random.Random(seed + 1000 + index)
+        rng = random.Random(seed + 1000 + index)  # simulated load, not a secret  # nosec B311
         while time.perf_counter() < end:
             candidate_id, request = _api_pick(requests, rng)
             started = time.perf_counter()

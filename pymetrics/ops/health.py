@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pymetrics.common.probes import run_probes
@@ -11,12 +12,14 @@ from pymetrics.common.telemetry import REGISTRY
 
 
 @never_cache
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     """The process is alive and serving (no dependency checked)."""
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
+@require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
     """Every dependency answers; 503 naming each one that does not."""
     results, failed = run_probes()
@@ -25,5 +28,6 @@ def readyz(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@require_safe
 def metrics(request: HttpRequest) -> HttpResponse:
     return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

@@ -15,7 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from pymetrics.accounts.permissions import client_ip
 from pymetrics.assessments.selectors import attempt_by_invite_token
+from pymetrics.common import ratelimit
 from pymetrics.common.api import ErrorSerializer
 from pymetrics.common.errors import PayloadTooLarge, ValidationFailed
 from pymetrics.events.services import events_ingest
@@ -24,9 +26,9 @@ from pymetrics.play.client_config import session_client_config
 from pymetrics.play.services import (
     play_complete_game_session,
     play_restart_game_session,
-    play_start,
 )
 from pymetrics.play.tokens import session_token_issue
+from pymetrics.play.views import play_start_or_show
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -81,14 +83,25 @@ class PlayStartApi(APIView):
             200: StartOutputSerializer,
             404: OpenApiResponse(ErrorSerializer, description="unknown invite token"),
             410: OpenApiResponse(ErrorSerializer, description="invite expired or withdrawn"),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="too many requests from this address, or too many unknown "
+                "invite tokens; Retry-After says when to try again",
+            ),
         },
         summary="Start or resume an attempt from an invite token",
         description="Calling it again resumes: the same game sessions, a fresh session token. "
         "Calling it records the candidate's consent; a client must have shown the consent "
-        "text first.",
+        "text first. A completed attempt answers its finished games and is not started again.",
     )
     def post(self, request: Request, invite_token: str) -> Response:
-        started = play_start(attempt=attempt_by_invite_token(invite_token=invite_token))
+        try:
+            attempt = ratelimit.invite_lookup(
+                client_ip(request), lambda: attempt_by_invite_token(invite_token=invite_token)
+            )
+        except ratelimit.RateLimited as error:
+            raise ratelimit.throttled(error) from None
+        started = play_start_or_show(attempt)
         return Response(
             {
                 "attempt_id": started.attempt.pk,
@@ -133,10 +146,21 @@ class GameSessionEventsApi(APIView):
             404: ErrorSerializer,
             409: OpenApiResponse(ErrorSerializer, description="game session already complete"),
             413: OpenApiResponse(ErrorSerializer, description="request body over 1 MiB"),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="too many requests for this game session or from this address; "
+                "Retry-After says when to try again",
+            ),
         },
         summary="Store a batch of events (idempotent by seq)",
     )
     def post(self, request: Request, game_session_id: int) -> Response:
+        try:
+            ratelimit.enforce_all(
+                ("events_session", game_session_id), ("events_ip", client_ip(request))
+            )
+        except ratelimit.RateLimited as error:
+            raise ratelimit.throttled(error) from None
         _check_body_size(request)
         body = request.data
         if not isinstance(body, dict) or "events" not in body:

@@ -12,19 +12,23 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
+from django.views.decorators.http import require_http_methods, require_safe
 
-from pymetrics.assessments.models import Attempt, GameSession, GameSessionState
+from pymetrics.accounts.permissions import client_ip
+from pymetrics.assessments.models import Attempt, AttemptState, GameSession, GameSessionState
 from pymetrics.assessments.selectors import attempt_by_invite_token, attempt_is_expired
 from pymetrics.assessments.services import (
     SETTING_SHORT_SCHEDULES,
     attempt_consent,
     game_session_record_client,
 )
+from pymetrics.common import ratelimit
 from pymetrics.common.errors import DomainError
 from pymetrics.games.registry import get_game
 from pymetrics.play.client_config import session_client_config
 from pymetrics.play.forms import ConsentForm
-from pymetrics.play.services import play_start
+from pymetrics.play.services import StartedAttempt, play_start
+from pymetrics.play.tokens import session_token_issue
 
 _STATE_FOR_LOBBY = {
     GameSessionState.PENDING: "pending",
@@ -40,7 +44,11 @@ def _unavailable(request: HttpRequest, title: str, message: str, status: int) ->
 
 def _load(request: HttpRequest, invite_token: str) -> Attempt | HttpResponse:
     try:
-        attempt = attempt_by_invite_token(invite_token=invite_token)
+        attempt = ratelimit.invite_lookup(
+            client_ip(request), lambda: attempt_by_invite_token(invite_token=invite_token)
+        )
+    except ratelimit.RateLimited as error:
+        return ratelimit.too_many_requests_page(request, error, template="play/unavailable.html")
     except DomainError:
         return _unavailable(
             request,
@@ -71,6 +79,24 @@ def _load(request: HttpRequest, invite_token: str) -> Attempt | HttpResponse:
     return attempt
 
 
+def play_start_or_show(attempt: Attempt) -> StartedAttempt:
+    """Start or resume; a completed attempt is only shown, never started again.
+
+    One invite link is one attempt: once every game is done, the link shows the
+    finished games, and no new game session is made even when the assessment has
+    gained a game since (a trial import can add one).
+    """
+    if attempt.state != AttemptState.COMPLETED:
+        return play_start(attempt=attempt)
+    return StartedAttempt(
+        attempt=attempt,
+        session_token=session_token_issue(attempt_id=attempt.pk),
+        game_sessions=list(
+            GameSession.objects.current().filter(attempt=attempt).order_by("position")
+        ),
+    )
+
+
 def _short(attempt: Attempt) -> bool:
     return bool(attempt.assessment.settings.get(SETTING_SHORT_SCHEDULES))
 
@@ -90,6 +116,7 @@ def _games_overview(attempt: Attempt) -> list[dict[str, Any]]:
     return games
 
 
+@require_safe
 def invite(request: HttpRequest, invite_token: str) -> HttpResponse:
     attempt = _load(request, invite_token)
     if isinstance(attempt, HttpResponse):
@@ -111,6 +138,7 @@ def invite(request: HttpRequest, invite_token: str) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def consent(request: HttpRequest, invite_token: str) -> HttpResponse:
     attempt = _load(request, invite_token)
     if isinstance(attempt, HttpResponse):
@@ -134,13 +162,14 @@ def consent(request: HttpRequest, invite_token: str) -> HttpResponse:
     )
 
 
+@require_safe
 def lobby(request: HttpRequest, invite_token: str) -> HttpResponse:
     attempt = _load(request, invite_token)
     if isinstance(attempt, HttpResponse):
         return attempt
     if attempt.candidate.consent_at is None:
         return redirect("play:consent", invite_token=invite_token)
-    started = play_start(attempt=attempt)
+    started = play_start_or_show(attempt)
     games = []
     for game_session in started.game_sessions:
         game = get_game(game_session.game)
@@ -169,13 +198,14 @@ def lobby(request: HttpRequest, invite_token: str) -> HttpResponse:
     )
 
 
+@require_safe
 def game(request: HttpRequest, invite_token: str, game_session_id: int) -> HttpResponse:
     attempt = _load(request, invite_token)
     if isinstance(attempt, HttpResponse):
         return attempt
     if attempt.candidate.consent_at is None:
         return redirect("play:consent", invite_token=invite_token)
-    started = play_start(attempt=attempt)
+    started = play_start_or_show(attempt)
     game_session: GameSession | None = next(
         (gs for gs in started.game_sessions if gs.pk == game_session_id), None
     )
@@ -224,6 +254,7 @@ def game(request: HttpRequest, invite_token: str, game_session_id: int) -> HttpR
     )
 
 
+@require_safe
 def thanks(request: HttpRequest, invite_token: str) -> HttpResponse:
     attempt = _load(request, invite_token)
     if isinstance(attempt, HttpResponse):

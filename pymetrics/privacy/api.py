@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor, audit_log_record
 from pymetrics.assessments.selectors import candidate_get
+from pymetrics.common import ratelimit
 from pymetrics.common.api import ErrorSerializer
 from pymetrics.privacy.models import ErasureReason
 from pymetrics.privacy.presenters import archive_payload, consent_record_payload
@@ -79,6 +80,7 @@ class CandidateDataExportApi(APIView):
             202: DataExportSerializer,
             403: ErrorSerializer,
             404: ErrorSerializer,
+            429: ErrorSerializer,
         },
         summary="Build a candidate's data archive (owners, admins)",
         description="A zip of everything held about the candidate (docs/privacy.md), "
@@ -87,6 +89,13 @@ class CandidateDataExportApi(APIView):
     def post(self, request: Request, candidate_id: int) -> Response:
         actor = _actor(request)
         candidate = candidate_get(organization=actor.organization, candidate_id=candidate_id)
+        require_privacy_manager(actor, "export a candidate's data")
+        try:
+            ratelimit.enforce_member(
+                "archives", user=actor.user, organization_id=actor.organization.pk
+            )
+        except ratelimit.RateLimited as error:
+            raise ratelimit.throttled(error) from None
         archive = candidate_archive_request(actor=actor, candidate=candidate)
         archive.refresh_from_db()
         return Response(_export_out(request, archive), status=status.HTTP_202_ACCEPTED)

@@ -32,13 +32,13 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from pymetrics.accounts.models import AuditLog, Organization, Role
+from pymetrics.accounts.models import Organization, Role
 from pymetrics.accounts.services import Actor, audit_log_record
 from pymetrics.assessments.models import Attempt, Candidate, GameSession
 from pymetrics.assessments.services import consent_withdraw
 from pymetrics.common.errors import Gone, NotFound, PermissionDenied, ValidationFailed
 from pymetrics.common.versions import assessment_scope, bump, candidate_scope, organization_scope
-from pymetrics.privacy.archive import audit_entries_about, write_candidate_archive
+from pymetrics.privacy.archive import write_candidate_archive
 from pymetrics.privacy.models import ArchiveState, CandidateArchive, ErasureReason, ErasureRecord
 from pymetrics.privacy.selectors import (
     candidates_inactive_since,
@@ -62,9 +62,6 @@ RETENTION_BATCH = 100
 RETENTION_MAX_PER_RUN = 2000
 #: The longest retention period accepted (a hundred years).
 MAX_RETENTION_DAYS = 36_500
-#: Keys of audit-log details that hold free text staff typed (a review's note): an
-#: erasure removes them from the entries about the candidate.
-FREE_TEXT_DETAILS = ("note",)
 
 
 @dataclass(frozen=True)
@@ -342,29 +339,6 @@ def _new_reference() -> str:
             return reference
 
 
-def _redact_free_text(*, candidate_id: int, attempt_ids: list[int], session_ids: list[int]) -> int:
-    """Remove free text typed by staff from the audit entries about the candidate.
-
-    The entries stay (who did what, when, to which id); a reviewer's note may name
-    the candidate, so it goes. Returns how many entries were changed.
-    """
-    redacted = 0
-    entries = AuditLog.objects.filter(
-        audit_entries_about(
-            candidate_id=candidate_id, attempt_ids=attempt_ids, session_ids=session_ids
-        )
-    ).only("pk", "details")
-    for entry in entries:
-        details = entry.details if isinstance(entry.details, dict) else {}
-        if not any(key in details for key in FREE_TEXT_DETAILS):
-            continue
-        kept = {key: value for key, value in details.items() if key not in FREE_TEXT_DETAILS}
-        kept["erased"] = sorted(key for key in FREE_TEXT_DETAILS if key in details)
-        AuditLog.objects.filter(pk=entry.pk).update(details=kept)
-        redacted += 1
-    return redacted
-
-
 def _delete_admin_history(
     *, candidate_id: int, attempt_ids: list[int], session_ids: list[int]
 ) -> dict[str, int]:
@@ -434,9 +408,6 @@ def candidate_erase(*, actor: Actor | None, candidate: Candidate, reason: str) -
             .exclude(file_name="")
             .values_list("file_name", flat=True)
         )
-        redacted = _redact_free_text(
-            candidate_id=candidate_id, attempt_ids=attempt_ids, session_ids=session_ids
-        )
         removed: Counter[str] = Counter(
             _delete_admin_history(
                 candidate_id=candidate_id, attempt_ids=attempt_ids, session_ids=session_ids
@@ -452,7 +423,9 @@ def candidate_erase(*, actor: Actor | None, candidate: Candidate, reason: str) -
             reference=_new_reference(),
             reason=reason,
             rows_removed=rows_removed,
-            rows_redacted={"accounts.AuditLog": redacted} if redacted else {},
+            # the append-only audit log holds ids, never text about the candidate: nothing
+            # in it is redacted (kept in the record for erasures made before that rule)
+            rows_redacted={},
             files_removed=len(files),
             erased_by=actor.user if actor else None,
         )

@@ -31,10 +31,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from pymetrics.accounts.permissions import actor_for_request
+from pymetrics.accounts.models import ApiScope
+from pymetrics.accounts.permissions import actor_for_request, api_key_scope_refusal
 from pymetrics.accounts.services import Actor, api_key_authenticate, audit_log_record
 from pymetrics.assessments.models import Candidate, GameSession
 from pymetrics.assessments.selectors import candidate_get
+from pymetrics.common import ratelimit
 from pymetrics.common.api import error_body
 from pymetrics.common.errors import DomainError, NotFound, PermissionDenied
 from pymetrics.privacy.links import archive_id_from_token
@@ -200,6 +202,10 @@ def archive_request(request: HttpRequest, candidate_id: int) -> HttpResponse:
     if not is_privacy_manager(actor):
         return _forbidden(request, actor)
     try:
+        ratelimit.enforce_member("archives", user=actor.user, organization_id=actor.organization.pk)
+    except ratelimit.RateLimited as error:
+        return ratelimit.too_many_requests_page(request, error)
+    try:
         candidate_archive_request(actor=actor, candidate=candidate)
     except PermissionDenied as error:
         return _forbidden(request, actor, error.message)
@@ -218,17 +224,18 @@ def archive_data(request: HttpRequest, archive_id: int) -> JsonResponse:
         return JsonResponse(
             error_body("permission_denied", "not a member of any organisation"), status=403
         )
-    if not is_privacy_manager(actor):
-        return JsonResponse(
-            error_body("permission_denied", "only an owner or an admin may export data"),
-            status=403,
-        )
+    # looked up first: another organisation's archive is not found, whatever the role
     try:
         archive = candidate_archive_get(
             organization_id=actor.organization.pk, archive_id=archive_id
         )
     except NotFound as error:
         return JsonResponse(error_body(error.code, error.message), status=404)
+    if not is_privacy_manager(actor):
+        return JsonResponse(
+            error_body("permission_denied", "only an owner or an admin may export data"),
+            status=403,
+        )
     return JsonResponse(archive_payload(archive))
 
 
@@ -243,6 +250,9 @@ def _api_key_user(request: HttpRequest) -> HttpResponse | None:
         return JsonResponse(
             error_body("not_authenticated", "invalid or revoked API key"), status=401
         )
+    refused = api_key_scope_refusal(api_key, ApiScope.EXPORT)
+    if refused is not None:
+        return refused
     request.user = api_key.user
     request.auth = api_key  # type: ignore[attr-defined]
     return None

@@ -8,7 +8,7 @@ that applications may use; they mirror the HTTP status of the same refusal
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 #: One message may hold at most this many bytes (UTF-8), like one HTTP request body.
 MAX_MESSAGE_BYTES = 1024 * 1024
@@ -68,3 +68,37 @@ class RateLimiter:
             self._tokens -= 1.0
             return True
         return False
+
+
+class OpenSockets:
+    """How many sockets are open at once per key (a game session, a client address).
+
+    Counted in the memory of one socket server process: a socket lives in one
+    process, so counting there is exact and nothing is left behind when a process
+    dies. With several server processes a client may hold up to the limit in each
+    (docs/security.md). The consumers run on one event loop and ``acquire`` /
+    ``release`` never await, so no lock is needed.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[str, int] = {}
+
+    def acquire(self, limits: dict[str, int]) -> str | None:
+        """Count one more socket on every key, or none and the first key at its limit."""
+        for key, limit in limits.items():
+            if self._open.get(key, 0) >= limit:
+                return key
+        for key in limits:
+            self._open[key] = self._open.get(key, 0) + 1
+        return None
+
+    def release(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            left = self._open.get(key, 0) - 1
+            if left > 0:
+                self._open[key] = left
+            else:
+                self._open.pop(key, None)
+
+    def count(self, key: str) -> int:
+        return self._open.get(key, 0)

@@ -21,7 +21,11 @@ Close codes (pymetrics.realtime.limits): 4400 invalid message (binary, not JSON,
 not an object, unknown type, ``events`` not a list); 4401 missing/invalid token;
 4403 the token's attempt does not own the game session (or it does not exist:
 same answer, so ids cannot be probed); 4413 message over 1 MiB; 4429 over the
-message rate; 4408 nothing heard from the client for two heartbeat intervals;
+message rate, or (right after connecting, error ``rate_limited`` with
+``retry_after_s``, or ``too_many_sockets``) too many sockets opened lately or open
+at once for this game session or client address (``socket_open_*`` rate limits,
+``PYMETRICS_SOCKETS_PER_SESSION`` / ``PYMETRICS_SOCKETS_PER_IP``); 4408 nothing
+heard from the client for two heartbeat intervals;
 1000 after ``completed``, or after an error ``session_closed`` when events arrive
 for a game that is already complete (nothing more can be done on this socket).
 """
@@ -33,11 +37,13 @@ import contextlib
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from pymetrics.assessments.models import GameSession
-from pymetrics.common import jsonio
+from pymetrics.common import jsonio, ratelimit
 from pymetrics.common.errors import (
     Conflict,
     DomainError,
@@ -58,9 +64,13 @@ from pymetrics.realtime.limits import (
     CLOSE_TOO_LARGE,
     CLOSE_UNAUTHENTICATED,
     MAX_MESSAGE_BYTES,
+    OpenSockets,
     RateLimiter,
     message_too_large,
 )
+
+#: The candidate sockets open in this process, per game session and client address.
+OPEN_PLAY_SOCKETS = OpenSockets()
 
 
 def _owned_acked_seq(*, game_session_id: int, attempt_id: int) -> int | None:
@@ -102,6 +112,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     attempt_id: int
     #: counted among the open sockets of the system status page (pymetrics.common.opsstats)
     ops_counted: bool = False
+    #: the OPEN_PLAY_SOCKETS keys this socket counts on while it is open
+    socket_keys: tuple[str, ...] = ()
 
     async def connect(self) -> None:
         self._closed = False
@@ -112,6 +124,20 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         # the client could not tell "log in again" (4401) from "not yours" (4403).
         await self.accept()
         self.game_session_id = int(self.scope["url_route"]["kwargs"]["game_session_id"])
+        address = self._client_address()
+        try:
+            # the shared cache: a sync call, kept off the event loop
+            await sync_to_async(ratelimit.enforce_all, thread_sensitive=False)(
+                ("socket_open_session", self.game_session_id), ("socket_open_ip", address)
+            )
+        except ratelimit.RateLimited as error:
+            await self._close_with(
+                CLOSE_RATE_LIMITED,
+                "rate_limited",
+                ratelimit.MESSAGE.format(seconds=error.retry_after_s),
+                {"retry_after_s": error.retry_after_s},
+            )
+            return
         token = self._query_token()
         try:
             if not token:
@@ -132,6 +158,20 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                 ),
             )
             return
+        limits = {f"session:{self.game_session_id}": settings.PYMETRICS_SOCKETS_PER_SESSION}
+        if address:
+            limits[f"ip:{address}"] = settings.PYMETRICS_SOCKETS_PER_IP
+        over = OPEN_PLAY_SOCKETS.acquire(limits)
+        if over is not None:
+            await self._close_with(
+                CLOSE_RATE_LIMITED,
+                "too_many_sockets",
+                "too many sockets are open for this game session or from this address; "
+                "close another one or send events over HTTP",
+                {"limit": limits[over], "scope": over.partition(":")[0]},
+            )
+            return
+        self.socket_keys = tuple(limits)
         self._heard = False
         self.ops_counted = True
         socket_opened("play")
@@ -140,6 +180,9 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self._closed = True
+        if self.socket_keys:
+            OPEN_PLAY_SOCKETS.release(self.socket_keys)
+            self.socket_keys = ()
         if self.ops_counted:
             self.ops_counted = False
             socket_closed("play")
@@ -255,6 +298,11 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             await self._send({"type": "ping"})
 
     # --- helpers ----------------------------------------------------------------------
+
+    def _client_address(self) -> str:
+        """The client's address as the server saw it (behind a proxy: its forwarded one)."""
+        client = self.scope.get("client")
+        return str(client[0]) if client else ""
 
     def _query_token(self) -> str:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))

@@ -24,8 +24,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 
-from pymetrics.accounts.permissions import actor_for_request
+from pymetrics.accounts.models import ApiScope
+from pymetrics.accounts.permissions import actor_for_request, api_key_allows
 from pymetrics.accounts.services import Actor, api_key_authenticate, audit_log_record
+from pymetrics.accounts.twofactor import session_satisfies_two_factor
 from pymetrics.assessments.selectors import assessment_get, attempts_for_candidate, candidate_get
 from pymetrics.common import jsonio
 from pymetrics.common.db import read_snapshot
@@ -60,7 +62,7 @@ def staff_actor(scope: dict[str, Any]) -> Actor | None:
     authorization = _header(scope, b"authorization") or ""
     if authorization.startswith("Token "):
         api_key = api_key_authenticate(plaintext=authorization.removeprefix("Token ").strip())
-        if api_key is None:
+        if api_key is None or not api_key_allows(api_key, ApiScope.READ):
             return None
         request = SimpleNamespace(user=api_key.user, auth=api_key, session=None, META=meta)
     else:
@@ -68,7 +70,15 @@ def staff_actor(scope: dict[str, Any]) -> Actor | None:
         if user is None or not getattr(user, "is_authenticated", False):
             return None
         request = SimpleNamespace(user=user, auth=None, session=scope.get("session"), META=meta)
-    return actor_for_request(request)  # type: ignore[arg-type]
+    actor = actor_for_request(request)  # type: ignore[arg-type]
+    if (
+        actor is not None
+        and actor.api_key is None
+        and actor.user is not None
+        and not session_satisfies_two_factor(actor.user, scope.get("session"), role=actor.role)
+    ):
+        return None  # the session owes its two-factor step: refused like no session
+    return actor
 
 
 class _StaffConsumer(AsyncJsonWebsocketConsumer):

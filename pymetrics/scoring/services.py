@@ -525,7 +525,7 @@ _PG_TRAIT_INSERT_SQL = f"""
         percentile_high double precision, metrics_present smallint, metrics_total smallint,
         reliability double precision, reason text, quality_flags jsonb, extractor_versions jsonb
     )
-"""  # noqa: S608 - the table name comes from model metadata; values are parameters
+"""  # noqa: S608 - the table name comes from model metadata; values are parameters  # nosec B608
 
 
 def _infer_against(table: NormTable, attempt_ids: list[int]) -> tuple[int, int]:

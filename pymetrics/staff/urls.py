@@ -4,6 +4,8 @@ from django.urls import path
 from pymetrics.staff import views
 from pymetrics.staff.pages import (
     abtests,
+    apikeys,
+    audit,
     compare,
     dashboard,
     drift,
@@ -12,7 +14,10 @@ from pymetrics.staff.pages import (
     insights,
     profile,
     reviews,
+    search,
+    security,
     system,
+    team,
     traitmaps,
     trends,
 )
@@ -22,6 +27,11 @@ app_name = "staff"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # two-factor authentication: the log-in's code step, set-up, the account's page
+    path("login/verify/", security.verify, name="two-factor-verify"),
+    path("account/security/", security.account_security, name="account-security"),
+    path("account/security/enrol/", security.enrol, name="two-factor-enrol"),
+    path("account/security/remove/", security.remove, name="two-factor-remove"),
     # the organisation's home: its assessments with counts and activity
     path("", home.page, name="assessment-list"),
     path("assessments/new/", views.assessment_create_view, name="assessment-create"),
@@ -40,7 +50,10 @@ urlpatterns = [
     ),
     path("candidates/<int:candidate_id>/", profile.page, name="candidate-profile"),
     path("candidates/<int:candidate_id>/profile.json", profile.page, name="candidate-profile-data"),
+    # finding candidates by e-mail (POST: the address stays out of URLs and logs)
+    path("candidates/search/", search.page, name="candidate-search"),
     path("compare/", compare.page, name="compare"),
+    path("audit/", audit.page, name="audit-log"),
     path("trends/", trends.page, name="trends"),
     path("insights/", insights.page, name="insights"),
     path("system/", system.page, name="system"),
@@ -88,4 +101,19 @@ urlpatterns = [
     ),
     # metrics drifting away from the norm table
     path("drift/", drift.page, name="fit-drift"),
+    # the team: members, roles, and the welcome link where a new member sets a password
+    path("team/", team.page, name="team"),
+    path("team/add/", team.add, name="team-add"),
+    path("team/<int:membership_id>/role/", team.role_change, name="team-role"),
+    path("team/<int:membership_id>/remove/", team.remove, name="team-remove"),
+    path(
+        "team/<int:membership_id>/two-factor-reset/",
+        team.two_factor_reset_view,
+        name="team-two-factor-reset",
+    ),
+    path("welcome/<uidb64>/<token>/", team.WelcomeView.as_view(), name="welcome"),
+    # API keys: listed, made (the new key shown once) and revoked
+    path("api-keys/", apikeys.page, name="api-keys"),
+    path("api-keys/created/", apikeys.created, name="api-key-created"),
+    path("api-keys/<int:api_key_id>/revoke/", apikeys.revoke, name="api-key-revoke"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -12,9 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
 
+from pymetrics.accounts.middleware import session_started
 from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor, audit_log_record
+from pymetrics.accounts.twofactor import NEEDS_CODE, NEEDS_NOTHING, session_requirement
 from pymetrics.assessments.selectors import (
     assessment_get,
     attempts_for_assessment,
@@ -35,8 +39,27 @@ CANDIDATES_PER_PAGE = 50
 
 
 class LoginView(auth_views.LoginView):
+    """E-mail and password, then (pymetrics.staff.pages.security) the two-factor step.
+
+    A user with an authenticator is sent to type a code; an owner or admin without
+    one to set one up. Until then the session reaches nothing else
+    (pymetrics.accounts.middleware). django-axes counts the failures and locks an
+    e-mail and IP address pair out; Django gives the session a new key here.
+    """
+
     template_name = "staff/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        session_started(self.request)
+        user = form.get_user()
+        actor = actor_for_request(self.request)
+        need = session_requirement(user, verified=False, role=actor.role if actor else None)
+        if need == NEEDS_NOTHING:
+            return response
+        step = "staff:two-factor-verify" if need == NEEDS_CODE else "staff:two-factor-enrol"
+        return redirect(f"{reverse(step)}?{urlencode({'next': self.get_success_url()})}")
 
 
 def _actor_or_none(request: HttpRequest) -> Actor | None:
@@ -48,6 +71,7 @@ def _no_organization(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def assessment_create_view(request: HttpRequest) -> HttpResponse:
     actor = _actor_or_none(request)
     if actor is None:
@@ -154,6 +178,7 @@ def _trait_rows(attempts: list[Any], norm_table: NormTable | None) -> list[dict[
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def assessment_detail_view(request: HttpRequest, assessment_id: int) -> HttpResponse:
     actor = _actor_or_none(request)
     if actor is None:
@@ -225,5 +250,6 @@ def assessment_detail_view(request: HttpRequest, assessment_id: int) -> HttpResp
     )
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("staff:assessment-list")

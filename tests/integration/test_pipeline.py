@@ -20,7 +20,7 @@ def api(services: Services):
 
     organization = organization_create(name="Integration Org", slug="integration")
     user = user_create(email="ops@integration.example", password=None, organization=organization)
-    key = api_key_create(user=user).plaintext
+    key = api_key_create(user=user, scopes=["read", "write"]).plaintext
     with httpx.Client(
         base_url=services.base_url, headers={"Authorization": f"Token {key}"}, timeout=30
     ) as client:

@@ -79,7 +79,7 @@ def test_a_client_cut_off_20_times_loses_nothing_and_dashboards_see_the_scores(
     norm_table_build(population="simulated", name="Reference", players=30, seed=2)
     organization = organization_create(name="Socket Org", slug="socket-org")
     user = user_create(email="live@socket.example", password=None, organization=organization)
-    key = api_key_create(user=user).plaintext
+    key = api_key_create(user=user, scopes=["read"]).plaintext
     assessment = assessment_create(organization=organization, name="Live", games=["easy_or_hard"])
     invitation = candidate_invite(assessment=assessment, external_id="sam-1")
     started = play_start(attempt=invitation.attempt)
@@ -196,3 +196,61 @@ def test_bad_socket_clients_get_their_close_codes_and_the_server_stays_healthy(
 async def _connect_from_origin(url: str) -> None:
     async with websockets.connect(url, origin="https://evil.example"):  # type: ignore[arg-type]
         pass
+
+
+def test_frames_the_protocol_refuses_end_the_socket_and_stored_events_stay(
+    services: Services,
+) -> None:
+    """Invalid UTF-8 and frames over the server's own limit never reach the consumer.
+
+    uvicorn closes with the protocol's codes (1007 invalid data, 1009 too big); a
+    binary frame reaches the consumer (4400). Events acknowledged before each stay.
+    """
+    import httpx
+
+    organization = organization_create(name="Raw Org", slug="raw-org")
+    assessment = assessment_create(organization=organization, name="Raw", games=["balloons"])
+    invitation = candidate_invite(assessment=assessment, external_id="raw-1")
+    started = play_start(attempt=invitation.attempt)
+    game_session = GameSession.objects.get(attempt=invitation.attempt)
+    url = _ws_url(services, f"/ws/play/{game_session.pk}/?token={started.session_token}")
+
+    def pumps(first: int, count: int) -> list[dict[str, Any]]:
+        return [
+            {"seq": seq, "t": float(seq), "type": "pump", "data": {"balloon": 1, "pumps": 1}}
+            for seq in range(first, first + count)
+        ]
+
+    async def send_then_close_code(first_seq: int, frame: str | bytes, text: bool) -> tuple:
+        async with websockets.connect(url, max_size=None) as socket:
+            hello = json.loads(await socket.recv())
+            await socket.send(json.dumps({"type": "events", "events": pumps(first_seq, 5)}))
+            ack = json.loads(await socket.recv())
+            try:
+                # the server may close while a large frame is still being sent
+                await socket.send(frame, text=text)
+                while True:
+                    await socket.recv()
+            except websockets.ConnectionClosed as closed:
+                code = closed.rcvd.code if closed.rcvd else None
+        return hello["acked_seq"], ack["acked_seq"], code
+
+    async def scenario() -> list[tuple]:
+        return [
+            # a text frame whose bytes are not UTF-8
+            await send_then_close_code(1, b'{"type": "ping", "s": "\xff\xfe"}', text=True),
+            # a binary frame holding a valid message
+            await send_then_close_code(6, b'{"type": "ping"}', text=False),
+            # a text frame over uvicorn's 16 MiB limit
+            await send_then_close_code(11, "x" * (17 * 1024 * 1024), text=True),
+        ]
+
+    results = asyncio.run(scenario())
+
+    assert results == [(0, 5, 1007), (5, 10, 4400), (10, 15, 1009)]
+    assert list(
+        Event.objects.filter(game_session=game_session)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+    ) == list(range(1, 16))
+    assert httpx.get(f"{services.base_url}/healthz", timeout=10).status_code == 200

@@ -16,6 +16,7 @@ def test_openapi_schema_validates_without_warnings_and_covers_the_contract(tmp_p
         "/api/v1/assessments/",
         "/api/v1/assessments/{assessment_id}/",
         "/api/v1/assessments/{assessment_id}/candidates/",
+        "/api/v1/candidates/",
         "/api/v1/candidates/{candidate_id}/",
         "/api/v1/assessments/{assessment_id}/dashboard/",
         "/api/v1/play/{invite_token}/start/",
@@ -70,4 +71,4 @@ def test_openapi_schema_validates_without_warnings_and_covers_the_contract(tmp_p
     }
     events = schema["paths"]["/api/v1/play/game-sessions/{game_session_id}/events/"]["post"]
     assert events["security"] == [{"SessionToken": []}]
-    assert set(events["responses"]) == {"200", "400", "401", "403", "404", "409", "413"}
+    assert set(events["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "429"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -120,6 +121,8 @@ def test_text_with_a_nul_character_is_an_invalid_event_on_every_database(notes_g
 
 # --- acked_seq and storage under any order of batches --------------------------------
 
+_examples = itertools.count(1)
+
 _batches = st.lists(
     st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=12),
     min_size=1,
@@ -138,7 +141,9 @@ def test_any_order_of_batches_stores_each_event_once_and_acks_the_unbroken_run(
     make_invitation, batches
 ):
     # given a new game session (one per example)
-    attempt = attempt_start(attempt=make_invitation(external_id=None).attempt)
+    # (an address may be invited once per assessment: a new one per example)
+    invitation = make_invitation(external_id=None, email=f"cand-{next(_examples)}@example.org")
+    attempt = attempt_start(attempt=invitation.attempt)
     game_session = GameSession.objects.get(attempt=attempt)
     sent: set[int] = set()
 

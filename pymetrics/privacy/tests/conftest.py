@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 
 from pymetrics.accounts.models import Organization, Role, User
 from pymetrics.accounts.services import Actor, api_key_create, user_create
+from pymetrics.accounts.tests.helpers import login_verified
 from pymetrics.assessments.models import Assessment, Attempt, Candidate, GameSession
 from pymetrics.assessments.services import (
     assessment_create,
@@ -110,13 +111,14 @@ def actor_of(user: User) -> Actor:
 
 def browser_of(user: User) -> Client:
     browser = Client()
-    browser.force_login(user)
+    login_verified(browser, user)
     return browser
 
 
 def api_client_of(user: User) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(user=user).plaintext}")
+    key = api_key_create(user=user, scopes=["read", "write", "export"]).plaintext
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

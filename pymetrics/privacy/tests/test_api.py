@@ -178,7 +178,7 @@ def test_the_schema_documents_every_data_rights_endpoint(tmp_path) -> None:
 
     paths = yaml.safe_load(path.read_text())["paths"]
     expected = {
-        "/api/v1/candidates/{candidate_id}/data-export/": ("post", {"202", "403", "404"}),
+        "/api/v1/candidates/{candidate_id}/data-export/": ("post", {"202", "403", "404", "429"}),
         "/api/v1/data-exports/{archive_id}/": ("get", {"200", "403", "404"}),
         "/api/v1/candidates/{candidate_id}/erase/": ("post", {"200", "400", "403", "404"}),
         "/api/v1/candidates/{candidate_id}/consents/": ("get", {"200", "404"}),

@@ -20,9 +20,11 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from pymetrics.accounts.permissions import client_ip
 from pymetrics.accounts.services import audit_log_record
 from pymetrics.assessments.models import AttemptState
 from pymetrics.assessments.selectors import attempt_by_invite_token, attempt_is_expired
+from pymetrics.common import ratelimit
 from pymetrics.common.errors import DomainError
 from pymetrics.reports.documents.feedback import feedback_report_context
 from pymetrics.reports.documents.pdf import pdf_from_html, pdf_response
@@ -123,7 +125,11 @@ def _gate_page(request: HttpRequest, read: FeedbackRead, invite_token: str) -> H
 def _open(request: HttpRequest, invite_token: str) -> FeedbackRead | HttpResponse:
     """The report behind the link, or the page that says why there is none."""
     try:
-        attempt = attempt_by_invite_token(invite_token=invite_token)
+        attempt = ratelimit.invite_lookup(
+            client_ip(request), lambda: attempt_by_invite_token(invite_token=invite_token)
+        )
+    except ratelimit.RateLimited as error:
+        return _too_many(request, error)
     except DomainError:
         return _unavailable(
             request,
@@ -160,6 +166,12 @@ def _open(request: HttpRequest, invite_token: str) -> FeedbackRead | HttpRespons
     return read
 
 
+def _too_many(request: HttpRequest, error: ratelimit.RateLimited) -> HttpResponse:
+    return ratelimit.too_many_requests_page(
+        request, error, template=UNAVAILABLE_TEMPLATE, context={"reason": "rate_limited"}
+    )
+
+
 def _record_read(read: FeedbackRead, report_format: str) -> None:
     attempt = read.attempt
     audit_log_record(
@@ -188,6 +200,13 @@ def feedback_report(request: HttpRequest, invite_token: str) -> HttpResponse:
 @never_cache
 @require_safe
 def feedback_report_pdf(request: HttpRequest, invite_token: str) -> HttpResponse:
+    try:
+        # rendering a PDF costs about half a second of CPU
+        ratelimit.enforce_all(
+            ("report_pdf_token", invite_token), ("report_pdf_ip", client_ip(request))
+        )
+    except ratelimit.RateLimited as error:
+        return _too_many(request, error)
     read = _open(request, invite_token)
     if isinstance(read, HttpResponse):
         return read

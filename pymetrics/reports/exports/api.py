@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor
 from pymetrics.assessments.models import AttemptState
+from pymetrics.common import ratelimit
 from pymetrics.common.api import ErrorSerializer
 from pymetrics.games.registry import game_keys
 from pymetrics.reports.exports.datasets import DATASETS
@@ -139,6 +140,7 @@ class ExportListCreateApi(APIView):
             400: ErrorSerializer,
             403: ErrorSerializer,
             409: ErrorSerializer,
+            429: ErrorSerializer,
         },
     )
     def post(self, request: Request) -> Response:
@@ -146,6 +148,12 @@ class ExportListCreateApi(APIView):
         payload = ExportRequestInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        try:
+            ratelimit.enforce_member(
+                "exports", user=actor.user, organization_id=actor.organization.pk
+            )
+        except ratelimit.RateLimited as error:
+            raise ratelimit.throttled(error) from None
         job = export_job_request(
             actor=actor,
             dataset=data["dataset"],

@@ -29,9 +29,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_safe
 
-from pymetrics.accounts.permissions import actor_for_request
+from pymetrics.accounts.models import ApiScope
+from pymetrics.accounts.permissions import actor_for_request, api_key_scope_refusal
 from pymetrics.accounts.services import Actor, api_key_authenticate
 from pymetrics.assessments.models import Assessment
+from pymetrics.common import ratelimit
 from pymetrics.common.api import error_body
 from pymetrics.common.errors import (
     Conflict,
@@ -241,6 +243,14 @@ def list_page(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
+            ratelimit.enforce_member(
+                "exports", user=actor.user, organization_id=actor.organization.pk
+            )
+        except ratelimit.RateLimited as error:
+            return ratelimit.too_many_requests_page(
+                request, error, template="reports/exports/problem.html", context={"nav": "exports"}
+            )
+        try:
             job = export_job_request(
                 actor=actor,
                 dataset=data["dataset"],
@@ -310,6 +320,9 @@ def _token_actor(request: HttpRequest) -> Actor | HttpResponse | None:
         return JsonResponse(
             error_body("not_authenticated", "invalid or revoked API key"), status=401
         )
+    refused = api_key_scope_refusal(api_key, ApiScope.EXPORT)
+    if refused is not None:
+        return refused
     request.user = api_key.user
     request.auth = api_key  # type: ignore[attr-defined]
     actor = actor_for_request(request)

@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from pymetrics.accounts.models import AuditLog, Role, User
 from pymetrics.accounts.services import user_create
+from pymetrics.accounts.tests.helpers import login_verified
 from pymetrics.assessments.models import GameSession
 from pymetrics.assessments.services import assessment_create, candidate_invite
 from pymetrics.reports.documents.recruiter import chart_axis, chart_x, percentile_text
@@ -264,7 +265,7 @@ def test_every_role_reads_the_report(client, organization, piped, role):
         organization=organization,
         role=role,
     )
-    client.force_login(user)
+    login_verified(client, user)
 
     assert client.get(_url(piped.candidate.pk)).status_code == 200
 

@@ -37,7 +37,8 @@ def analyst_client(organization):
         email="ann@acme.example", password=None, organization=organization, role=Role.ANALYST
     )
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(user=user).plaintext}")
+    key = api_key_create(user=user, scopes=["export"]).plaintext
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 
@@ -85,7 +86,7 @@ def test_post_answers_202_with_the_job_and_get_gives_a_fresh_link(
     with exports_storage().open(job.file_name, "rb") as stored:
         assert b"".join(download.streaming_content) == stored.read()
     actions = list(AuditLog.objects.order_by("pk").values_list("action", flat=True))
-    assert actions == ["export.request", "export.complete", "export.download"]
+    assert actions == ["api_key.created", "export.request", "export.complete", "export.download"]
 
 
 @pytest.mark.parametrize(
@@ -169,5 +170,11 @@ def test_the_schema_documents_the_export_endpoints(tmp_path, db):
 
     paths = yaml.safe_load(path.read_text())["paths"]
     assert set(paths["/api/v1/exports/"]) == {"get", "post"}
-    assert set(paths["/api/v1/exports/"]["post"]["responses"]) == {"202", "400", "403", "409"}
+    assert set(paths["/api/v1/exports/"]["post"]["responses"]) == {
+        "202",
+        "400",
+        "403",
+        "409",
+        "429",
+    }
     assert set(paths["/api/v1/exports/{export_job_id}/"]) == {"get"}

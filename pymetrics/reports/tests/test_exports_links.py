@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from pymetrics.accounts.models import AuditLog, Role
 from pymetrics.accounts.services import Actor, api_key_create, user_create
+from pymetrics.accounts.tests.helpers import login_verified
 from pymetrics.reports.exports.links import (
     LinkExpired,
     LinkInvalid,
@@ -51,7 +52,7 @@ def analyst(organization):
 
 def _browser(user) -> Client:
     browser = Client()
-    browser.force_login(user)
+    login_verified(browser, user)
     return browser
 
 
@@ -218,7 +219,7 @@ def test_an_expired_file_is_gone(job, analyst):
 
 
 def test_an_api_client_downloads_with_its_key(job, analyst, organization):
-    key = api_key_create(user=analyst, organization=organization).plaintext
+    key = api_key_create(user=analyst, organization=organization, scopes=["export"]).plaintext
 
     ok = Client().get(download_path(job.pk), HTTP_AUTHORIZATION=f"Token {key}")
     wrong = Client().get(download_path(job.pk), HTTP_AUTHORIZATION="Token pmk_nope_nope")

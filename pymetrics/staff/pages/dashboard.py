@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_safe
 
 from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.accounts.services import Actor, audit_log_record
@@ -35,6 +36,7 @@ DATA_ROUTE = "assessment-dashboard-data"
 
 
 @login_required
+@require_safe
 def page(request: HttpRequest, assessment_id: int) -> HttpResponse:
     """The dashboard page, or its charts as JSON on the ``assessment-dashboard-data`` route."""
     wants_data = getattr(request.resolver_match, "url_name", "") == DATA_ROUTE

@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.analytics.selectors.home import ACTIVITY_DAYS, organization_home
@@ -90,6 +91,7 @@ def _activity_chart(home: dict[str, Any]) -> dict[str, Any]:
 
 
 @login_required
+@require_safe
 def page(request: HttpRequest) -> HttpResponse:
     actor = actor_for_request(request)
     if actor is None:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from pymetrics.accounts.permissions import actor_for_request
 from pymetrics.analytics.selectors.system import CHART_MINUTES, system_status
@@ -156,6 +157,7 @@ def system_charts(series: dict[str, Any]) -> list[dict[str, Any]]:
 
 @never_cache
 @login_required
+@require_safe
 def page(request: HttpRequest, **kwargs: int) -> HttpResponse:
     """The page (``staff:system``) or its JSON (``staff:system-data``)."""
     wants_data = (

@@ -10,11 +10,13 @@ from django.test import Client
 
 from pymetrics.accounts.models import Organization, Role, User
 from pymetrics.accounts.services import user_create
+from pymetrics.accounts.tests.helpers import login_verified
 
 
 def _browser(user: User) -> Client:
+    """Logged in with a verified two-factor session (owners and admins need one)."""
     browser = Client()
-    browser.force_login(user)
+    login_verified(browser, user)
     return browser
 
 

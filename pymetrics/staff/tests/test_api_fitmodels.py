@@ -20,7 +20,7 @@ def admin_client(organization):
     admin = user_create(
         email="ada@acme.example", password=None, organization=organization, role=Role.ADMIN
     )
-    key = api_key_create(user=admin, organization=organization).plaintext
+    key = api_key_create(user=admin, organization=organization, scopes=["read", "write"]).plaintext
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client

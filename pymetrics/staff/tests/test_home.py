@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pymetrics.accounts.models import User
+from pymetrics.accounts.tests.helpers import login_verified
 from pymetrics.assessments.models import Attempt
 from pymetrics.assessments.services import assessment_create, attempt_start, candidate_invite
 from pymetrics.staff.pages.home import SPARK_HEIGHT, sparkline
@@ -28,7 +29,7 @@ def _empty_cache():
 
 @pytest.fixture
 def staff_browser(client, recruiter):
-    client.force_login(recruiter)
+    login_verified(client, recruiter)
     return client
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from pymetrics.accounts.models import AuditLog, Role, User
 from pymetrics.accounts.services import user_create
+from pymetrics.accounts.tests.helpers import login_verified
 from pymetrics.analytics.tests.test_profile import hand_norm_table
 from pymetrics.assessments.models import Attempt
 from pymetrics.assessments.services import assessment_create, candidate_invite
@@ -233,7 +234,7 @@ def admin(organization):
 
 @pytest.fixture
 def admin_browser(client, admin):
-    client.force_login(admin)
+    login_verified(client, admin)
     return client
 
 

@@ -314,9 +314,10 @@ def test_the_queue_reads_in_the_same_number_of_queries_however_long(
         return len(captured)
 
     before = queries()
-    # session, user, membership; the page of reviews, its candidates; the audit entry;
-    # the counts per state (no reviewer to name among pending reviews)
-    assert before == 7
+    # session, user, the session's two-factor device, membership; the page of reviews,
+    # its candidates; the audit entry; the counts per state (no reviewer to name among
+    # pending reviews)
+    assert before == 8
     for index in range(4):
         _reviewed(organization, f"more-{index}", score=0.5, simulated=index % 2 == 0)
 
@@ -347,7 +348,7 @@ def test_an_analyst_accepts_a_session_with_a_note(queue, analyst_browser, analys
     assert (entry.actor, entry.object_id, entry.details) == (
         analyst,
         str(review.game_session_id),
-        {"note": "Practised player."},
+        {"noted": True},
     )
     page = analyst_browser.get(response["Location"]).content.decode()
     assert "The Stop Signal session of cand-b is accepted as their own play." in page

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from pymetrics.accounts.models import Role, User
 from pymetrics.accounts.services import user_create
+from pymetrics.accounts.tests.helpers import login_verified
 from pymetrics.analytics.selectors import system
 from pymetrics.common import opsstats, probes
 
@@ -79,7 +80,7 @@ def test_every_staff_member_may_see_it(client, organization, role):
         organization=organization,
         role=role,
     )
-    client.force_login(member)
+    login_verified(client, member)
     assert client.get(reverse("staff:system")).status_code == 200
     assert client.get(reverse("staff:system-data")).status_code == 200
 

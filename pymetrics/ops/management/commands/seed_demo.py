@@ -164,13 +164,15 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     "\nStaff login created (shown once):\n"
                     f"  e-mail:   {DEMO_EMAIL}\n  password: {password}\n"
+                    "  The owner sets up two-factor authentication (an authenticator app\n"
+                    "  on a phone) at the first log-in.\n"
                 )
             )
         else:
             self.stdout.write(
                 f"Demo data ready. Staff login: {DEMO_EMAIL} (password shown when it was "
                 "created; reset it with: python manage.py changepassword "
-                f"{DEMO_EMAIL})"
+                f"{DEMO_EMAIL}; two-factor authentication is set up at the first log-in)"
             )
 
     def _seed_role(
