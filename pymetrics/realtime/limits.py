@@ -8,7 +8,8 @@ that applications may use; they mirror the HTTP status of the same refusal
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Hashable
+from dataclasses import dataclass
 
 #: One message may hold at most this many bytes (UTF-8), like one HTTP request body.
 MAX_MESSAGE_BYTES = 1024 * 1024
@@ -20,6 +21,8 @@ CLOSE_FORBIDDEN = 4403
 #: The client sent nothing for two heartbeat intervals (~ HTTP 408 Request Timeout).
 #: Not 1001 "going away", which says the *server* is leaving (shutdown, restart).
 CLOSE_IDLE = 4408
+#: A newer socket of the same game session took over (~ HTTP 409 Conflict).
+CLOSE_REPLACED = 4409
 CLOSE_TOO_LARGE = 4413
 CLOSE_RATE_LIMITED = 4429
 
@@ -70,35 +73,62 @@ class RateLimiter:
         return False
 
 
+@dataclass(frozen=True)
+class Admission:
+    """What :meth:`OpenSockets.acquire` decided for a new socket."""
+
+    #: the key at its limit that refused the socket (None: admitted)
+    refused: str | None = None
+    #: the older sockets the new one replaces: the caller closes them (never itself)
+    replaced: tuple[Hashable, ...] = ()
+
+
 class OpenSockets:
-    """How many sockets are open at once per key (a game session, a client address).
+    """Which sockets are open at once per key (a game session, a client address).
 
     Counted in the memory of one socket server process: a socket lives in one
     process, so counting there is exact and nothing is left behind when a process
     dies. With several server processes a client may hold up to the limit in each
     (docs/security.md). The consumers run on one event loop and ``acquire`` /
     ``release`` never await, so no lock is needed.
+
+    A key in ``replace`` (a game session) lets the newest socket in: the oldest
+    sockets on it make room. A candidate whose network drops reconnects before the
+    server has noticed the dead socket, and the newest connection is the live one.
+    Any other key at its limit (an address) refuses the new socket.
     """
 
     def __init__(self) -> None:
-        self._open: dict[str, int] = {}
+        self._open: dict[str, list[Hashable]] = {}
+        self._keys: dict[Hashable, tuple[str, ...]] = {}
 
-    def acquire(self, limits: dict[str, int]) -> str | None:
-        """Count one more socket on every key, or none and the first key at its limit."""
+    def acquire(
+        self, holder: Hashable, limits: dict[str, int], *, replace: Collection[str] = ()
+    ) -> Admission:
+        """Count ``holder`` on every key, or on none and name the key that refused it."""
+        replaced: list[Hashable] = []
         for key, limit in limits.items():
-            if self._open.get(key, 0) >= limit:
-                return key
+            holders = self._open.get(key, [])
+            if len(holders) < limit:
+                continue
+            if key not in replace:
+                return Admission(refused=key)
+            replaced.extend(holders[: len(holders) - limit + 1])
+        for old in replaced:
+            self.release(old)
         for key in limits:
-            self._open[key] = self._open.get(key, 0) + 1
-        return None
+            self._open.setdefault(key, []).append(holder)
+        self._keys[holder] = tuple(limits)
+        return Admission(replaced=tuple(dict.fromkeys(replaced)))
 
-    def release(self, keys: Iterable[str]) -> None:
-        for key in keys:
-            left = self._open.get(key, 0) - 1
-            if left > 0:
-                self._open[key] = left
-            else:
+    def release(self, holder: Hashable) -> None:
+        """Forget ``holder`` on every key it counts on (nothing if it counts on none)."""
+        for key in self._keys.pop(holder, ()):
+            holders = self._open.get(key, [])
+            if holder in holders:
+                holders.remove(holder)
+            if not holders:
                 self._open.pop(key, None)
 
     def count(self, key: str) -> int:
-        return self._open.get(key, 0)
+        return len(self._open.get(key, ()))

@@ -23,8 +23,10 @@ not an object, unknown type, ``events`` not a list); 4401 missing/invalid token;
 same answer, so ids cannot be probed); 4413 message over 1 MiB; 4429 over the
 message rate, or (right after connecting, error ``rate_limited`` with
 ``retry_after_s``, or ``too_many_sockets``) too many sockets opened lately or open
-at once for this game session or client address (``socket_open_*`` rate limits,
-``PYMETRICS_SOCKETS_PER_SESSION`` / ``PYMETRICS_SOCKETS_PER_IP``); 4408 nothing
+at once from this client address (``socket_open_*`` rate limits,
+``PYMETRICS_SOCKETS_PER_IP``); 4409 a newer socket of the same game session took
+over (over ``PYMETRICS_SOCKETS_PER_SESSION`` open at once, the oldest ones go: a
+reconnecting candidate is never refused for sockets the server thinks still open); 4408 nothing
 heard from the client for two heartbeat intervals;
 1000 after ``completed``, or after an error ``session_closed`` when events arrive
 for a game that is already complete (nothing more can be done on this socket).
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -61,6 +64,7 @@ from pymetrics.realtime.limits import (
     CLOSE_INVALID,
     CLOSE_NORMAL,
     CLOSE_RATE_LIMITED,
+    CLOSE_REPLACED,
     CLOSE_TOO_LARGE,
     CLOSE_UNAUTHENTICATED,
     MAX_MESSAGE_BYTES,
@@ -69,6 +73,7 @@ from pymetrics.realtime.limits import (
     message_too_large,
 )
 
+logger = logging.getLogger(__name__)
 #: The candidate sockets open in this process, per game session and client address.
 OPEN_PLAY_SOCKETS = OpenSockets()
 
@@ -112,8 +117,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     attempt_id: int
     #: counted among the open sockets of the system status page (pymetrics.common.opsstats)
     ops_counted: bool = False
-    #: the OPEN_PLAY_SOCKETS keys this socket counts on while it is open
-    socket_keys: tuple[str, ...] = ()
+    #: counted among the sockets open at once (OPEN_PLAY_SOCKETS) until it closes
+    counted_open: bool = False
 
     async def connect(self) -> None:
         self._closed = False
@@ -158,31 +163,54 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                 ),
             )
             return
-        limits = {f"session:{self.game_session_id}": settings.PYMETRICS_SOCKETS_PER_SESSION}
+        session_key = f"session:{self.game_session_id}"
+        limits = {session_key: settings.PYMETRICS_SOCKETS_PER_SESSION}
         if address:
             limits[f"ip:{address}"] = settings.PYMETRICS_SOCKETS_PER_IP
-        over = OPEN_PLAY_SOCKETS.acquire(limits)
-        if over is not None:
+        admission = OPEN_PLAY_SOCKETS.acquire(self, limits, replace={session_key})
+        if admission.refused is not None:
+            over = admission.refused
             await self._close_with(
                 CLOSE_RATE_LIMITED,
                 "too_many_sockets",
-                "too many sockets are open for this game session or from this address; "
-                "close another one or send events over HTTP",
+                "too many sockets are open from this address; close another one or send "
+                "events over HTTP",
                 {"limit": limits[over], "scope": over.partition(":")[0]},
             )
             return
-        self.socket_keys = tuple(limits)
+        self.counted_open = True
+        for older in admission.replaced:
+            if isinstance(older, EventStreamConsumer):
+                await older.replaced_by_newer()
         self._heard = False
         self.ops_counted = True
         socket_opened("play")
         self._heartbeat = asyncio.create_task(self._heartbeat_loop())
         await self._send({"type": "hello", "acked_seq": acked_seq, "next_seq": acked_seq + 1})
 
+    async def replaced_by_newer(self) -> None:
+        """Close this socket: a newer one of the same game session took its place.
+
+        Usually this one is already dead (the network dropped and the server has not
+        noticed yet); if not, its page learns why it stops (close 4409).
+        """
+        if self._closed:
+            return
+        try:
+            await self._close_with(
+                CLOSE_REPLACED,
+                "replaced",
+                "a newer connection of this game session took over; this one is closed",
+                None,
+            )
+        except Exception:  # a dead peer must not fail the newcomer's connect
+            logger.info("socket of game session %s was gone when replaced", self.game_session_id)
+
     async def disconnect(self, code: int) -> None:
         self._closed = True
-        if self.socket_keys:
-            OPEN_PLAY_SOCKETS.release(self.socket_keys)
-            self.socket_keys = ()
+        if self.counted_open:
+            OPEN_PLAY_SOCKETS.release(self)
+            self.counted_open = False
         if self.ops_counted:
             self.ops_counted = False
             socket_closed("play")

@@ -62,8 +62,9 @@ def _candidates_with_one_trait(organization: Any, assessment: Any, count: int, p
         cursor.execute(
             f"""
             INSERT INTO {candidates}
-                (organization_id, external_id, email, name, is_simulated, created_at)
-            SELECT %s, %s || lpad(g::text, 6, '0'), '', '', g %% 10 = 0, now()
+                (organization_id, external_id, email, email_index, name, is_simulated,
+                 created_at)
+            SELECT %s, %s || lpad(g::text, 6, '0'), '', '', '', g %% 10 = 0, now()
             FROM generate_series(1, %s) AS g
             """,  # noqa: S608 (table names from the models, values as parameters)
             [organization.pk, prefix, count],

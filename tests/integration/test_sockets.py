@@ -49,7 +49,7 @@ async def _play_with_cuts(url: str, events: list[dict[str, Any]], seed: int) -> 
         reconnects += 1
         async with websockets.connect(url) as socket:
             hello = json.loads(await socket.recv())
-            assert hello["type"] == "hello"
+            assert hello["type"] == "hello", hello
             next_seq = hello["acked_seq"] + 1
             if next_seq > len(events):
                 await socket.send(json.dumps({"type": "complete"}))

@@ -300,8 +300,9 @@ def test_on_postgresql_the_audit_insert_is_prepared_once_used_a_few_times(organi
         prepared = [statement for (statement,) in cursor.fetchall()]
     assert [s for s in prepared if '"accounts_auditlog"' in s] == [
         'INSERT INTO "accounts_auditlog" ("organization_id", "actor_id", "api_key_id", '
-        '"action", "object_type", "object_id", "at", "ip_address", "details") '
-        'VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING "id"'
+        '"action", "object_type", "object_id", "at", "ip_address", "details", '
+        '"chain_seq", "prev_hash", "entry_hash") '
+        'VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING "id"'
     ]
     stored = AuditLog.objects.filter(action="candidate.read").order_by("pk")
     assert [(entry.object_id, entry.details) for entry in stored] == [
