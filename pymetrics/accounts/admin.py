@@ -58,9 +58,35 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ("at", "organization", "actor", "action", "object_type", "object_id")
-    list_filter = ("action", "object_type", "organization")
+    # ids, not the related rows: a deleted user or organisation stays named in the log
+    list_display = (
+        "at",
+        "organization_id",
+        "actor_id",
+        "api_key_id",
+        "action",
+        "object_type",
+        "object_id",
+        "chain_seq",
+    )
+    list_filter = ("action", "object_type")
+    search_fields = ("object_id",)
     date_hierarchy = "at"
+    exclude = ("organization", "actor", "api_key")
+    readonly_fields = (
+        "organization_id",
+        "actor_id",
+        "api_key_id",
+        "action",
+        "object_type",
+        "object_id",
+        "at",
+        "ip_address",
+        "details",
+        "chain_seq",
+        "prev_hash",
+        "entry_hash",
+    )
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False  # the audit trail is append-only

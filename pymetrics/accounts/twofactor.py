@@ -83,13 +83,14 @@ def session_requirement(user: User, *, verified: bool, role: str | None) -> str:
     ``verified`` is django-otp's answer for the session (``request.user.is_verified()``),
     ``role`` the user's role in the organisation the session acts in. A user with a
     device must type a code whatever their role; an owner or admin without one must
-    enrol first.
+    enrol first, and so must an operator (``is_staff``: the Django admin shows every
+    organisation's data, decrypted).
     """
     if verified:
         return NEEDS_NOTHING
     if confirmed_device(user) is not None:
         return NEEDS_CODE
-    if two_factor_required(role):
+    if two_factor_required(role) or user.is_staff:
         return NEEDS_ENROLMENT
     return NEEDS_NOTHING
 

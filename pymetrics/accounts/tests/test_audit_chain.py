@@ -28,6 +28,7 @@ from pymetrics.accounts.services import (
     user_create,
 )
 from pymetrics.accounts.tasks import seal_audit_log
+from pymetrics.accounts.tests.helpers import login_verified
 
 
 @pytest.fixture
@@ -284,3 +285,27 @@ def test_the_command_reports_an_intact_log_and_fails_on_a_tampered_one(actor):
 def test_the_command_refuses_a_malformed_anchor(db):
     with pytest.raises(CommandError, match="an anchor is PLACE:SHA256"):
         call_command("verify_audit_log", "--anchor=12:abc", stdout=io.StringIO())
+
+
+def test_operators_read_entries_of_deleted_users_in_the_admin(actor, client):
+    entry = _write(actor, 1)[0]
+    assert actor.user is not None
+    gone_id = actor.user.pk
+    actor.user.delete()  # the entry keeps the id: no constraint, nothing rewritten
+    operator = user_create(
+        email="root@platform.example",
+        password=None,
+        organization=actor.organization,
+        role=Role.RECRUITER,
+        is_staff=True,
+        is_superuser=True,
+    )
+    login_verified(client, operator)
+
+    listing = client.get("/admin/accounts/auditlog/")
+    detail = client.get(f"/admin/accounts/auditlog/{entry.pk}/change/")
+
+    assert (listing.status_code, detail.status_code) == (200, 200)
+    assert AuditLog.objects.get(pk=entry.pk).actor_id == gone_id
+    assert "candidate.read" in listing.content.decode()
+    assert f'<div class="readonly">{gone_id}</div>' in detail.content.decode()

@@ -92,6 +92,26 @@ def test_before_set_up_owners_and_admins_reach_nothing_else(client, organization
     assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def test_an_operator_must_set_up_two_factor_before_the_django_admin(client, organization):
+    # a recruiter of the organisation, but an operator too: the admin shows every
+    # organisation's data, decrypted
+    user_create(
+        email="otto@acme.example",
+        password=PASSWORD,
+        organization=organization,
+        role=Role.RECRUITER,
+        is_staff=True,
+    )
+    _log_in(client, "otto@acme.example")
+
+    response = client.get("/admin/assessments/candidate/")
+
+    assert (response.status_code, response["Location"]) == (
+        302,
+        f"{ENROL}?next=%2Fadmin%2Fassessments%2Fcandidate%2F",
+    )
+
+
 def test_the_set_up_page_draws_the_qr_code_on_the_server(client, owner):
     _log_in(client, "olga@acme.example")
 
