@@ -52,6 +52,15 @@ def _tasks_run_in_process(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
+def admin_client(client: Any, admin_user: User) -> Any:
+    """pytest-django's operator client, past the second factor operators must pass."""
+    from pymetrics.accounts.tests.helpers import login_verified
+
+    login_verified(client, admin_user)
+    return client
+
+
+@pytest.fixture
 def organization(db: None) -> Organization:
     return organization_create(name="Acme Hiring", slug="acme")
 
