@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    # Prometheus: request, response and database metrics (pymetrics.common.telemetry)
+    "django_prometheus",
     "pymetrics.common",
     "pymetrics.accounts",
     "pymetrics.assessments",
@@ -53,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # first, so it counts every response (the system status page's error rate)
     "pymetrics.common.middleware.OpsCountersMiddleware",
+    # Prometheus: every request counted and timed through all the middlewares below
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy, Permissions-Policy (pymetrics.common.security)
     "pymetrics.common.security.SecurityHeadersMiddleware",
@@ -71,6 +75,9 @@ MIDDLEWARE = [
     # owners and admins reach nothing before their two-factor step
     "pymetrics.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Prometheus, by view, method and status: outside axes, so a lockout counts as
+    # the lockout response it becomes
+    "pymetrics.common.httpmetrics.BoundedPrometheusAfterMiddleware",
     # last: turns a locked-out log-in into the lockout page
     "axes.middleware.AxesMiddleware",
 ]
@@ -95,6 +102,17 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": ENV.database}
+# --- Prometheus (pymetrics.common.telemetry; docs/operations.md, "Metrics and alerts") ---
+# django-prometheus's database backends: Django's own, every query counted and timed
+_PROMETHEUS_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
+DATABASES["default"]["ENGINE"] = _PROMETHEUS_ENGINES.get(
+    str(DATABASES["default"]["ENGINE"]), DATABASES["default"]["ENGINE"]
+)
+# request latencies in the buckets the alerts judge (seconds)
+PROMETHEUS_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -26,6 +26,7 @@ from pymetrics.accounts.models import Organization, Role
 from pymetrics.accounts.services import Actor, audit_log_record
 from pymetrics.assessments.models import Assessment, Attempt, Candidate
 from pymetrics.common.errors import Conflict, PermissionDenied, ValidationFailed
+from pymetrics.common.telemetry import FIT_SCORES
 from pymetrics.common.versions import bump, candidate_scope
 from pymetrics.fitmodels.models import (
     ABTest,
@@ -716,6 +717,9 @@ def fit_scores_compute(
             )
             candidates = Attempt.objects.filter(pk__in=batch).values_list("candidate_id", flat=True)
             bump(*[candidate_scope(c) for c in set(candidates)])
+        FIT_SCORES.labels(job_profile=profile.pk, model_version=model_version.version).inc(
+            len(rows)
+        )
         written += len(rows)
     return written
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from pymetrics.common.probes import run_probes
-from pymetrics.common.telemetry import REGISTRY
+from pymetrics.common.telemetry import exposition
+from pymetrics.ops.metrics import COLLECTOR
 
 
 @never_cache
@@ -30,4 +31,6 @@ def readyz(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def metrics(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    """Prometheus text format: every process's metrics (see pymetrics.common.telemetry)
+    and the figures computed at scrape time (pymetrics.ops.metrics)."""
+    return HttpResponse(exposition([COLLECTOR]), content_type=CONTENT_TYPE_LATEST)

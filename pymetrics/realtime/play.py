@@ -55,6 +55,7 @@ from pymetrics.common.errors import (
     PermissionDenied,
 )
 from pymetrics.common.opsstats import socket_closed, socket_opened
+from pymetrics.common.telemetry import OPEN_SOCKETS
 from pymetrics.events.services import IngestResult, InvalidEvent, events_ingest
 from pymetrics.play.services import play_complete_game_session
 from pymetrics.play.tokens import session_token_attempt_id
@@ -185,6 +186,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self._heard = False
         self.ops_counted = True
         socket_opened("play")
+        OPEN_SOCKETS.labels(consumer="play").inc()
         self._heartbeat = asyncio.create_task(self._heartbeat_loop())
         await self._send({"type": "hello", "acked_seq": acked_seq, "next_seq": acked_seq + 1})
 
@@ -214,6 +216,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         if self.ops_counted:
             self.ops_counted = False
             socket_closed("play")
+            OPEN_SOCKETS.labels(consumer="play").dec()
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):

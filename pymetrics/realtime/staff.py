@@ -34,6 +34,7 @@ from pymetrics.common.db import read_snapshot
 from pymetrics.common.errors import DomainError
 from pymetrics.common.live import live_join, live_leave
 from pymetrics.common.opsstats import socket_closed, socket_opened
+from pymetrics.common.telemetry import OPEN_SOCKETS
 from pymetrics.realtime.heartbeat import heartbeat_sweeper
 from pymetrics.realtime.limits import (
     CLOSE_FORBIDDEN,
@@ -118,6 +119,7 @@ class _StaffConsumer(AsyncJsonWebsocketConsumer):
         """Start listening: the live group's notices, and the heartbeat."""
         self.group = group
         socket_opened(self.ops_name)  # closed in disconnect, where a set group means joined
+        OPEN_SOCKETS.labels(consumer=self.ops_name).inc()
         await live_join(group, self)
         heartbeat_sweeper(self.HEARTBEAT_S).add(self)
 
@@ -156,6 +158,7 @@ class _StaffConsumer(AsyncJsonWebsocketConsumer):
         heartbeat_sweeper(self.HEARTBEAT_S).discard(self)
         if self.group:
             socket_closed(self.ops_name)
+            OPEN_SOCKETS.labels(consumer=self.ops_name).dec()
             await live_leave(self.group, self)
 
 
