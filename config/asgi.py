@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-django_application = get_asgi_application()
+# django.core.asgi.get_asgi_application, split: Sentry and tracing start (when
+# configured) after Django is set up and before the handler loads the middleware.
+django.setup(set_prefix=False)
+
+from pymetrics.common.observability import init_observability  # noqa: E402
+
+init_observability("web")
+django_application = ASGIHandler()
 
 # Channels and the routes need Django set up first.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from pymetrics.common.startup import prepare_server_process  # noqa: E402
+from pymetrics.realtime.drain import drain_on_shutdown  # noqa: E402
 from pymetrics.realtime.origin import browser_origin_validator  # noqa: E402
 from pymetrics.realtime.routing import websocket_urlpatterns  # noqa: E402
 
@@ -32,6 +41,10 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Told to stop (SIGTERM), the server first asks every open socket to reconnect
+# elsewhere (docs/operations.md, "Graceful shutdown").
+application = drain_on_shutdown(application)
 
 # Everything loaded (Django, the apps, every view, numpy, pandas) lives as long as
 # the process: keep it out of the collector's full passes, which a socket server

@@ -78,6 +78,8 @@ class Environment:
     session_max_age_s: int = 12 * 3600
     #: seconds without a request after which a staff session ends (30 minutes)
     session_idle_s: int = 1800
+    #: log lines as JSON objects ("json") or readable text ("console")
+    log_format: str = "json"
 
     @property
     def embedded(self) -> bool:
@@ -270,6 +272,16 @@ def _broker_url(environ: Mapping[str, str]) -> str | None:
     return raw
 
 
+def _log_format(environ: Mapping[str, str], debug: bool) -> str:
+    """``json`` or ``console``; by default console for a developer (DEBUG on), else JSON."""
+    raw = environ.get("PYMETRICS_LOG_FORMAT", "").strip().lower()
+    if not raw:
+        return "console" if debug else "json"
+    if raw not in ("json", "console"):
+        raise ConfigurationError("PYMETRICS_LOG_FORMAT", f"expected json or console; got {raw!r}")
+    return raw
+
+
 def _encryption_keys(environ: Mapping[str, str], debug: bool) -> tuple[tuple[bytes, ...], bool]:
     raw = environ.get("PYMETRICS_ENCRYPTION_KEYS", "").strip()
     if not raw:
@@ -379,4 +391,5 @@ def load(environ: Mapping[str, str] | None = None, *, base_dir: Path) -> Environ
         login_cooloff_minutes=_positive_int(env, "PYMETRICS_LOGIN_COOLOFF_MIN", 15),
         session_max_age_s=_positive_int(env, "PYMETRICS_SESSION_MAX_AGE_S", 12 * 3600),
         session_idle_s=_positive_int(env, "PYMETRICS_SESSION_IDLE_S", 1800),
+        log_format=_log_format(env, debug),
     )

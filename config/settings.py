@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from config.env import DEFAULT_RATE_LIMITS, ConfigurationError, load
+from pymetrics.common import logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # first, so it counts every response (the system status page's error rate)
     "pymetrics.common.middleware.OpsCountersMiddleware",
+    # X-Request-ID: bound to every log line of the request, echoed in the response
+    "pymetrics.common.requestid.RequestIdMiddleware",
     # Prometheus: every request counted and timed through all the middlewares below
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -209,6 +212,9 @@ CELERY_TASK_ALWAYS_EAGER = ENV.celery_broker_url is None and ENV.redis_url is No
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Redis redelivers a task whose worker died mid-run (never acknowledged) only after
+# this many seconds; a task running longer is handed out twice (docs/operations.md).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -356,16 +362,26 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"AbTestArmEnum": ["A", "B"]},
 }
 
+# --- Logs (pymetrics.common.logs; docs/operations.md, "Logs and traces") ---
+# One root handler renders every record, the standard library's too, as a JSON
+# object per line (PYMETRICS_LOG_FORMAT=json) or as readable text (console).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"structured": logs.formatter(ENV.log_format)},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
+        # through the root handler only (Django's default adds its own in DEBUG)
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        # the servers' own loggers, in the same format (their levels stay theirs)
+        "gunicorn.error": {"handlers": ["console"], "propagate": False},
+        "uvicorn": {"handlers": ["console"], "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
         # axes logs every start-up and every successful login at INFO
         "axes": {"level": "WARNING"},
     },
 }
+logs.configure_structlog()

@@ -2,11 +2,19 @@
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
+from django.core.handlers.wsgi import WSGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_wsgi_application()
+# django.core.wsgi.get_wsgi_application, split: Sentry and tracing start (when
+# configured) after Django is set up and before the handler loads the middleware.
+django.setup(set_prefix=False)
+
+from pymetrics.common.observability import init_observability  # noqa: E402
+
+init_observability("web")
+application = WSGIHandler()
 
 from pymetrics.common.startup import prepare_server_process  # noqa: E402 - needs Django set up
 

@@ -810,6 +810,74 @@ test('socket: 4429 (rate limited) and 4408 (idle) reconnect after backoff', asyn
   }
 });
 
+test('socket: a restarting server\'s reconnect message sets the delay; 1012 then resumes', async () => {
+  const { client, sockets, timers, errors, statuses, net } = makeSocketClient({
+    socketFailuresBeforeHttp: 1,
+  });
+  client.start();
+  const first = sockets.last();
+  first.hello(0);
+  for (let i = 1; i <= 3; i++) {
+    client.record('pump', { balloon: 1, pumps: i });
+  }
+  await fire(timers, 250);
+  first.ack(3, 3);
+  client.record('collect', { balloon: 1, pumps: 3 });
+  await fire(timers, 250);
+  assert.deepEqual(first.eventFrames(), [[1, 2, 3], [4]]); // 4 is in flight when the server stops
+
+  first.receive({ type: 'reconnect', after_ms: 3210 });
+  first.serverClose(1012);
+  // the server's delay, not the 500 ms backoff; a working socket was lost: say so
+  assert.deepEqual(timers.delays(), [3210]);
+  assert.deepEqual(statuses, ['reconnecting']);
+  assert.deepEqual(errors, []);
+  await fire(timers, 3210);
+  assert.equal(sockets.opened.length, 2);
+
+  // Another server answers: its hello says it has up to 3, so 4 goes again.
+  sockets.last().hello(3);
+  assert.deepEqual(sockets.last().eventFrames(), [[4]]);
+  assert.deepEqual(statuses, ['reconnecting', 'ok']);
+  // the restart was not a failed connection: with a limit of 1, still on the socket
+  assert.equal(client.transport, 'socket');
+  assert.equal(net.calls.length, 0);
+
+  // A restart announced before the hello is not a failed connection either.
+  sockets.last().receive({ type: 'reconnect', after_ms: 100 });
+  sockets.last().serverClose(1012);
+  await fire(timers, 100);
+  sockets.last().receive({ type: 'reconnect', after_ms: 200 });
+  sockets.last().serverClose(1012);
+  assert.equal(client.transport, 'socket');
+  await fire(timers, 200);
+  assert.equal(sockets.opened.length, 4);
+});
+
+test('socket: a restart delay is capped at 30 s; 1012 alone reconnects after backoff', async () => {
+  const { client, sockets, timers } = makeSocketClient({ socketFailuresBeforeHttp: 0 });
+  client.start();
+  sockets.last().hello(0);
+  sockets.last().receive({ type: 'reconnect', after_ms: 3600000 });
+  sockets.last().serverClose(1012);
+  assert.deepEqual(timers.delays(), [30000]);
+  await fire(timers, 30000);
+  sockets.last().hello(0);
+  sockets.last().receive({ type: 'reconnect', after_ms: 'soon' });
+  sockets.last().serverClose(1012);
+  assert.deepEqual(timers.delays(), [0]);
+  await fire(timers, 0);
+  sockets.last().hello(0);
+  // without the message (a server that did not drain): the usual backoff
+  sockets.last().serverClose(1012);
+  assert.deepEqual(timers.delays(), [500]);
+  // the message is forgotten with its socket: it never applies to the next one
+  await fire(timers, 500);
+  sockets.last().hello(0);
+  sockets.last().serverClose(1001);
+  assert.deepEqual(timers.delays(), [500]);
+});
+
 test('socket: three failed connections in a row fall back to HTTP, quietly', async () => {
   const { client, sockets, timers, net, statuses, errors } = makeSocketClient();
   client.start();

@@ -130,5 +130,9 @@ class OpenSockets:
             if not holders:
                 self._open.pop(key, None)
 
+    def holders(self) -> list[Hashable]:
+        """Every socket counted now, oldest first."""
+        return list(self._keys)
+
     def count(self, key: str) -> int:
         return len(self._open.get(key, ()))

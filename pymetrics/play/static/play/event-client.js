@@ -26,7 +26,11 @@
  *   - an error frame naming acked_seq (an invalid event) is final, like an HTTP 4xx;
  *     so are close codes 4400, 4401, 4403, 4413 (and any other 44xx but 4408 and
  *     4429): onError once, nothing more is sent;
- *   - any other close (1006, 1001, 1011, 4408 idle, 4429 rate limited ...) or no
+ *   - {"type": "reconnect", "after_ms"} announces that the server is restarting
+ *     (it closes with 1012 "service restart" next): the client reconnects after
+ *     after_ms (the server's jitter, capped at RESTART_MAX_MS), which counts as
+ *     neither a failed connection nor a backoff step;
+ *   - any other close (1006, 1001, 1011, 1012, 4408 idle, 4429 rate limited ...) or no
  *     answer within socketTimeoutMs reconnects after backoff with jitter; the next
  *     hello says where to resume, so nothing is lost and nothing is sent twice
  *     on purpose (a resent frame is deduped by seq on the server);
@@ -48,6 +52,8 @@
   // The EventStream socket's limits per frame (DESIGN.md 4.4).
   var FRAME_MAX_EVENTS = 1000;
   var FRAME_MAX_BYTES = 1024 * 1024;
+  // The longest a restarting server may ask the client to wait before reconnecting.
+  var RESTART_MAX_MS = 30000;
 
   function memoryStorage() {
     var items = {};
@@ -159,6 +165,15 @@
   }
 
   /** A close the server means for good (mirrors a final HTTP 4xx). */
+  /** The reconnect delay a restarting server asked for, within [0, RESTART_MAX_MS]. */
+  function restartDelay(afterMs) {
+    var ms = Number(afterMs);
+    if (!Number.isFinite(ms) || ms < 0) {
+      return 0;
+    }
+    return Math.min(ms, RESTART_MAX_MS);
+  }
+
   function isFinalClose(code) {
     return code >= 4400 && code < 4500 && code !== 4408 && code !== 4429;
   }
@@ -277,6 +292,7 @@
       this._wsWatchdog = null;    // timer: the server's answer is overdue
       this._wsRetries = 0;        // unexpected closes since the last hello (backoff)
       this._wsFailedAttempts = 0; // connections in a row that closed before a hello
+      this._wsRestartMs = null;   // the restarting server asked to reconnect after this
       this._frameLimit = FRAME_MAX_EVENTS; // lowered if the server says a frame is too big
       this._completion = null;    // complete() waiting for "completed"
       this._completeSent = false;
@@ -825,6 +841,9 @@
         case 'completed':
           this._onCompleted();
           break;
+        case 'reconnect':
+          this._wsRestartMs = restartDelay(message.after_ms);
+          break;
         default:
           break; // pong, or something newer than this client
       }
@@ -928,11 +947,16 @@
       var hadHello = this._wsReady;
       var done = this._wsDone;
       var error = this._wsError;
+      var restartMs = this._wsRestartMs;
       this._forgetSocket();
       if (done || this._fatal || this._completed) {
         return;
       }
       var code = event && typeof event.code === 'number' ? event.code : 1006;
+      if (restartMs !== null && !isFinalClose(code)) {
+        this._socketRestarting(restartMs);
+        return;
+      }
       if (isFinalClose(code)) {
         this._stopFor(error || {
           code: 'socket_closed_' + code,
@@ -942,6 +966,19 @@
         return;
       }
       this._socketDown(hadHello);
+    }
+
+    /**
+     * The server closed the socket because it is restarting: come back after the delay
+     * it chose. Another server answers then; nothing counts against the connection.
+     */
+    _socketRestarting(delayMs) {
+      this._setReconnecting(true);
+      var self = this;
+      this._wsReconnect = this._setTimer(function () {
+        self._wsReconnect = null;
+        self._connect();
+      }, delayMs);
     }
 
     /** The socket is gone unexpectedly: reconnect after backoff, or fall back to HTTP. */
@@ -1111,6 +1148,7 @@
       this._wsReady = false;
       this._wsFrame = null;
       this._wsError = null;
+      this._wsRestartMs = null;
       this._completeSent = false;
     }
 
