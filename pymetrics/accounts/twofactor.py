@@ -220,6 +220,11 @@ def enrolment_confirm(*, user: User, token: str, actor: Actor | None) -> TOTPDev
 
 def code_verify(*, user: User, token: str, actor: Actor | None) -> TOTPDevice:
     """The device that accepts ``token`` (the log-in's second step), else ValidationFailed."""
+    return _device_accepting(user=user, token=token, actor=actor, step="login")
+
+
+def _device_accepting(*, user: User, token: str, actor: Actor | None, step: str) -> TOTPDevice:
+    """The user's confirmed device if it accepts ``token``; a wrong code is audited."""
     device = confirmed_device(user)
     if device is None:
         raise ValidationFailed(
@@ -228,10 +233,10 @@ def code_verify(*, user: User, token: str, actor: Actor | None) -> TOTPDevice:
     try:
         verified = _check(device, token)
     except CodeThrottled:
-        _audit_failure(actor, user, step="login", throttled=True)
+        _audit_failure(actor, user, step=step, throttled=True)
         raise
     if not verified:
-        _audit_failure(actor, user, step="login", throttled=False)
+        _audit_failure(actor, user, step=step, throttled=False)
         raise ValidationFailed(
             "That code is not right. Enter the current 6-digit code from your app.",
             code="two_factor_wrong_code",
@@ -249,22 +254,7 @@ def two_factor_remove(*, user: User, token: str, actor: Actor | None) -> int:
     unverified and they must enrol a new device before anything else.
     Returns the number of devices removed.
     """
-    device = confirmed_device(user)
-    if device is None:
-        raise ValidationFailed(
-            "This account has no authenticator set up.", code="two_factor_not_enrolled"
-        )
-    try:
-        verified = _check(device, token)
-    except CodeThrottled:
-        _audit_failure(actor, user, step="remove", throttled=True)
-        raise
-    if not verified:
-        _audit_failure(actor, user, step="remove", throttled=False)
-        raise ValidationFailed(
-            "That code is not right. Enter the current 6-digit code from your app.",
-            code="two_factor_wrong_code",
-        )
+    _device_accepting(user=user, token=token, actor=actor, step="remove")
     with transaction.atomic():
         removed, _ = TOTPDevice.objects.filter(user=user).delete()
         audit_log_record(
