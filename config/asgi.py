@@ -1,9 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels.
 
-Sockets pass the Origin check (a browser page must come from one of
-``ALLOWED_HOSTS``; see :mod:`pymetrics.realtime.origin`), then the session
-middleware, so the staff sockets see the logged-in user; the candidate socket
-authenticates with its session token instead.
+Sockets go through :func:`pymetrics.realtime.routing.websocket_application`: a
+request id per socket, the Origin check, the session, the routes.
 """
 
 from __future__ import annotations
@@ -25,22 +23,13 @@ init_observability("web")
 django_application = ASGIHandler()
 
 # Channels and the routes need Django set up first.
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from pymetrics.common.startup import prepare_server_process  # noqa: E402
 from pymetrics.realtime.drain import drain_on_shutdown  # noqa: E402
-from pymetrics.realtime.origin import browser_origin_validator  # noqa: E402
-from pymetrics.realtime.routing import websocket_urlpatterns  # noqa: E402
+from pymetrics.realtime.routing import websocket_application  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_application,
-        "websocket": browser_origin_validator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-    }
-)
+application = ProtocolTypeRouter({"http": django_application, "websocket": websocket_application()})
 
 # Told to stop (SIGTERM), the server first asks every open socket to reconnect
 # elsewhere (docs/operations.md, "Graceful shutdown").

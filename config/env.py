@@ -68,6 +68,9 @@ class Environment:
     #: reverse proxies in front of the web servers that append to X-Forwarded-For
     #: (0: the connection's own address is the client's)
     trusted_proxy_count: int = 0
+    #: the bearer token a scraper must send to read /metrics (None: no token asked,
+    #: which ``check --deploy`` warns about in production)
+    metrics_token: str | None = None
     #: seconds between two runs of the audit log's sealer (entries join the hash chain)
     audit_seal_interval_s: int = 10
     #: failed staff log-ins (per e-mail and IP address) before that pair is locked out
@@ -173,6 +176,20 @@ def _non_negative_int(environ: Mapping[str, str], name: str, default: int) -> in
     if not (raw.isascii() and raw.isdigit()):
         raise ConfigurationError(name, f"expected a whole number of at least 0; got {raw!r}")
     return int(raw)
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    """PYMETRICS_METRICS_TOKEN: at least 32 characters of a header-safe token."""
+    token = env.get("PYMETRICS_METRICS_TOKEN", "").strip()
+    if not token:
+        return None
+    if len(token) < 32 or not re.fullmatch(r"[A-Za-z0-9._~+/=-]+", token):
+        raise ConfigurationError(
+            "PYMETRICS_METRICS_TOKEN",
+            "expected at least 32 letters, digits or -._~+/= "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')",
+        )
+    return token
 
 
 def _proxy_ssl_header(environ: Mapping[str, str]) -> tuple[str, str] | None:
@@ -386,6 +403,7 @@ def load(environ: Mapping[str, str] | None = None, *, base_dir: Path) -> Environ
         ssl_redirect=_bool(env, "DJANGO_SECURE_SSL_REDIRECT", default=False),
         proxy_ssl_header=_proxy_ssl_header(env),
         trusted_proxy_count=_non_negative_int(env, "PYMETRICS_TRUSTED_PROXY_COUNT", 0),
+        metrics_token=_metrics_token(env),
         audit_seal_interval_s=_positive_int(env, "PYMETRICS_AUDIT_SEAL_INTERVAL_S", 10),
         login_failure_limit=_positive_int(env, "PYMETRICS_LOGIN_FAILURE_LIMIT", 5),
         login_cooloff_minutes=_positive_int(env, "PYMETRICS_LOGIN_COOLOFF_MIN", 15),

@@ -60,6 +60,9 @@ MIDDLEWARE = [
     "pymetrics.common.requestid.RequestIdMiddleware",
     # Prometheus: every request counted and timed through all the middlewares below
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # /healthz, /readyz, /metrics for any Host: probes and scrapers reach a pod by
+    # its address (pymetrics.ops.middleware)
+    "pymetrics.ops.middleware.ProbeEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy, Permissions-Policy (pymetrics.common.security)
     "pymetrics.common.security.SecurityHeadersMiddleware",
@@ -317,6 +320,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 #: (pymetrics.accounts.permissions.client_ip). Rate limits and the login lockout
 #: count by it; with 0 behind a proxy every client would share the proxy's.
 PYMETRICS_TRUSTED_PROXY_COUNT = ENV.trusted_proxy_count
+# a scraper of /metrics sends "Authorization: Bearer <token>" (None: none asked)
+PYMETRICS_METRICS_TOKEN = ENV.metrics_token
 #: Browser features no page of the platform uses (Permissions-Policy header).
 PYMETRICS_PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -375,9 +380,14 @@ LOGGING = {
         # through the root handler only (Django's default adds its own in DEBUG)
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "propagate": True},
-        # the servers' own loggers, in the same format (their levels stay theirs)
+        # the servers' own loggers, in the same format. Their levels stay the ones
+        # --log-level gave them: each is named here, since dictConfig resets the
+        # level of an unnamed child of a logger it configures (uvicorn.error would
+        # log every socket's opening at INFO)
         "gunicorn.error": {"handlers": ["console"], "propagate": False},
         "uvicorn": {"handlers": ["console"], "propagate": False},
+        "uvicorn.error": {"handlers": ["console"], "propagate": False},
+        "uvicorn.access": {"handlers": ["console"], "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
         # axes logs every start-up and every successful login at INFO

@@ -48,6 +48,7 @@ SECRET_KEYS = {
     "CELERY_BROKER_URL",
     "DJANGO_SECRET_KEY",
     "PYMETRICS_ENCRYPTION_KEYS",
+    "PYMETRICS_METRICS_TOKEN",
 }
 #: read by gunicorn and uvicorn themselves, not by config/env.py
 SERVER_VARIABLES = {"WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"}
@@ -172,8 +173,66 @@ def test_every_rendered_object_is_valid_for_the_pinned_kubernetes_version(overla
         "ConfigMap": 1,
         "Secret": 1,
         "PersistentVolumeClaim": 1,
+        "NetworkPolicy": 3,
     }
     assert {o["metadata"]["namespace"] for o in objects} == {NAMESPACES[name]}
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A label selector's meaning (matchLabels, and matchExpressions with In)."""
+    for key, value in selector.get("matchLabels", {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def test_network_policies_let_in_only_the_ingress_controller_and_prometheus(
+    overlay: Any,
+) -> None:
+    """Evaluated as a cluster would: each pod's allowed (namespace, port) pairs."""
+    _, objects = overlay
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    allowed: dict[str, set[tuple[str, int]]] = {}
+    for obj in objects:
+        if obj["kind"] not in ("Deployment", "Job"):
+            continue
+        template = obj["spec"]["template"]
+        labels = template["metadata"]["labels"]
+        ports = {
+            port["name"]: port["containerPort"]
+            for container in template["spec"]["containers"]
+            for port in container.get("ports", [])
+        }
+        selected = [p for p in policies if _selects(p["spec"]["podSelector"], labels)]
+        # selected by at least one policy: whatever no rule allows is refused
+        assert selected, obj["metadata"]["name"]
+        pairs = set()
+        for policy in selected:
+            assert policy["spec"]["policyTypes"] == ["Ingress"]
+            for rule in policy["spec"].get("ingress", []):
+                for peer in rule["from"]:
+                    assert set(peer) == {"namespaceSelector"}, peer  # no pod or IP peers
+                    namespace = peer["namespaceSelector"]["matchLabels"][
+                        "kubernetes.io/metadata.name"
+                    ]
+                    for port in rule["ports"]:
+                        pairs.add((namespace, ports[port["port"]]))
+        allowed[obj["metadata"]["name"]] = pairs
+    web = {("ingress-nginx", 8000), ("monitoring", 8000)}
+    assert allowed == {
+        "pymetrics-web": web,
+        "pymetrics-sockets": web,
+        "pymetrics-worker": {("monitoring", 9808)},
+        "pymetrics-beat": set(),
+        "pymetrics-migrate": set(),
+    }
+    # and nothing outside the platform is selected
+    for policy in policies:
+        assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "pymetrics"
 
 
 def test_web_and_sockets_are_probed_on_readyz_and_healthz(overlay: Any) -> None:
@@ -568,7 +627,13 @@ def test_compose_publishes_the_two_servers_on_loopback_only_and_checks_health() 
 
 def test_the_compose_environment_example_holds_no_secrets() -> None:
     values = _env_file(ROOT / ".env.example")
-    for key in ("POSTGRES_PASSWORD", "DJANGO_SECRET_KEY", "PYMETRICS_ENCRYPTION_KEYS"):
+    secrets = (
+        "POSTGRES_PASSWORD",
+        "DJANGO_SECRET_KEY",
+        "PYMETRICS_ENCRYPTION_KEYS",
+        "PYMETRICS_METRICS_TOKEN",
+    )
+    for key in secrets:
         assert values[key].startswith("REPLACE"), key
     assert PROBE_HOST in values["DJANGO_ALLOWED_HOSTS"].split(",")
     compose_only = {

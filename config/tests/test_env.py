@@ -40,6 +40,7 @@ def test_nothing_set_is_the_embedded_default(tmp_path):
     assert (env.database_url, env.redis_url, env.celery_broker_url) == (None, None, None)
     assert env.allowed_hosts == ("127.0.0.1", "localhost", "[::1]")
     assert env.secret_key_is_default is True
+    assert env.metrics_token is None  # /metrics answers without a token
     assert len(env.secret_key) >= 50
     assert env.encryption_keys_are_default is True
     assert len(base64.urlsafe_b64decode(env.encryption_keys[0])) == 32
@@ -266,6 +267,18 @@ def test_django_debug_values(tmp_path, value, debug):
             id="reaudit-interval-fraction",
         ),
         pytest.param(
+            {"PYMETRICS_METRICS_TOKEN": "short-token"},
+            "PYMETRICS_METRICS_TOKEN",
+            "expected at least 32 letters, digits or -._~+/=",
+            id="metrics-token-short",
+        ),
+        pytest.param(
+            {"PYMETRICS_METRICS_TOKEN": "a token with spaces that is long enough"},
+            "PYMETRICS_METRICS_TOKEN",
+            "expected at least 32 letters, digits or -._~+/=",
+            id="metrics-token-unsafe",
+        ),
+        pytest.param(
             {"PYMETRICS_RETENTION_INTERVAL_S": "-5"},
             "PYMETRICS_RETENTION_INTERVAL_S",
             "expected a whole number of at least 1; got '-5'",
@@ -307,10 +320,12 @@ def test_production_values_are_read_as_given(tmp_path):
             "PYMETRICS_REAUDIT_INTERVAL_DAYS": " 30 ",
             "PYMETRICS_RETENTION_INTERVAL_S": "600",
             "PYMETRICS_EXPORTS_DIR": "/srv/pymetrics/exports",
+            "PYMETRICS_METRICS_TOKEN": " kU3o0rJ6Yp-1c2d3e4f5g6h7i8j9k0l1m2n ",
         },
         base_dir=tmp_path,
     )
 
+    assert env.metrics_token == "kU3o0rJ6Yp-1c2d3e4f5g6h7i8j9k0l1m2n"
     assert env.reaudit_interval_days == 30
     assert (env.retention_interval_s, env.exports_dir) == (600, "/srv/pymetrics/exports")
 

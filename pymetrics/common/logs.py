@@ -18,7 +18,9 @@ import sys
 from typing import Any
 
 import structlog
-from structlog.typing import Processor
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from pymetrics.common.redact import redact_text
 
 #: the formats PYMETRICS_LOG_FORMAT accepts
 FORMATS = ("json", "console")
@@ -34,15 +36,29 @@ SHARED_PROCESSORS: list[Processor] = [
 ]
 
 
+def redact_event(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Mask URL secrets (invite links, socket tokens, signed downloads) in the message.
+
+    Run at rendering, on every line of every logger: uvicorn names a socket's path,
+    query string and all, and Django names the path of a 404.
+    """
+    event = event_dict.get("event")
+    if isinstance(event, str):
+        event_dict["event"] = redact_text(event)
+    return event_dict
+
+
 def _renderers(log_format: str) -> list[Processor]:
     if log_format == "json":
         return [
+            redact_event,
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             # a traceback as one string field: the line stays one JSON object
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(sort_keys=False),
         ]
     return [
+        redact_event,
         structlog.stdlib.ProcessorFormatter.remove_processors_meta,
         structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()),
     ]

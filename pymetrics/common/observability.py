@@ -15,9 +15,10 @@ URLs, and the trace instrumentations record no bodies or query parameters.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from typing import TYPE_CHECKING, Any
+
+from pymetrics.common.redact import mask_url
 
 if TYPE_CHECKING:  # config imports this module (config.celery): no cycle at run time
     from config.env import Environment
@@ -38,14 +39,6 @@ _SAFE_HEADERS = frozenset(
         "x-request-id",
     }
 )
-# /play/<invite token>/ in a page or API URL: the token opens a candidate's assessment
-_INVITE_TOKEN = re.compile(r"(/play/)(?!game-sessions/)[^/?#]+")
-_FILTERED = "[Filtered]"
-
-
-def mask_url(url: str) -> str:
-    """``url`` without its query string and with any invite token masked."""
-    return _INVITE_TOKEN.sub(rf"\g<1>{_FILTERED}", url.split("?", 1)[0])
 
 
 def scrub_event(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:

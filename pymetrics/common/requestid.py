@@ -6,6 +6,7 @@ hop), else makes one, binds it to structlog's context for the request, and retur
 it in the response's ``X-Request-ID``. A task queued while the request is served
 carries the id in its message headers (:func:`add_request_id_header`); the worker
 binds it, with the task's id and name, while the task runs (:func:`bind_task`).
+A WebSocket gets one id for its whole life (:func:`bind_socket_request_id`).
 
 Instrumentation hooks on Celery's signals, as in :mod:`pymetrics.common.taskmetrics`:
 they see every task the same way, in a worker and run eagerly, and hold no domain
@@ -18,7 +19,7 @@ import contextvars
 import re
 import threading
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 import structlog
@@ -98,6 +99,47 @@ class RequestIdMiddleware:
             REQUEST_ID.reset(token)
         response[HEADER] = request_id
         return response
+
+
+# --- WebSockets ---
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Application = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def socket_request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The handshake's ``X-Request-ID`` when it is a sane token, else a new one."""
+    for name, value in headers:
+        if name.lower() == b"x-request-id":
+            given = value.decode("latin-1")
+            if _SANE.fullmatch(given):
+                return given
+            break
+    return str(uuid.uuid4())
+
+
+def bind_socket_request_id(application: Application) -> Application:
+    """``application`` with a request id bound for each socket's whole life.
+
+    A socket is one HTTP request upgraded, so it gets one id like any request: every
+    log line of that connection carries it (its consumer runs in the connection's
+    own task, and ``database_sync_to_async`` copies the context), and so does every
+    task the socket queues. Other scope types pass through untouched.
+    """
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await application(scope, receive, send)
+            return
+        token = REQUEST_ID.set(socket_request_id(scope.get("headers", ())))
+        try:
+            await application(scope, receive, send)
+        finally:
+            REQUEST_ID.reset(token)
+
+    return app
 
 
 # --- Celery ---

@@ -121,6 +121,14 @@ class Sizes:
     ws_sessions: int = 200
     #: events per socket frame (a browser client batches its events)
     ws_frame: int = 250
+    #: the live-play socket scenario: sockets, events per frame (a game makes ~1.3 per
+    #: 250 ms flush: docs/operations.md, "Capacity plan"), frames each socket sends,
+    #: and the most frames per second one socket sends (under the server's
+    #: per-socket limit of 20/s, as a page is)
+    ws_live_sessions: int = 100
+    ws_live_frame: int = 1
+    ws_live_frames_per_socket: int = 100
+    ws_live_socket_rate: float = 15.0
     #: attempts (each with every game's metrics) whose traits are inferred
     infer_attempts: int = 5000
     #: simulated players per game behind the bench's norm table and metric values
@@ -161,6 +169,8 @@ FULL = Sizes(
     extract_batch=500,
     stream_pool=64,
     ws_sessions=500,
+    ws_live_sessions=200,
+    ws_live_frames_per_socket=150,
     infer_attempts=20000,
     infer_population=1000,
     ws_hold=10000,
@@ -897,27 +907,96 @@ def ingest_ws(context: BenchContext) -> list[Figure]:
     clock runs from the first connection to the last ack; afterwards every event
     must be stored once and every session's ``acked_seq`` must cover its stream.
     """
+    run = _socket_ingestion(context, context.sizes.ws_sessions, context.sizes.ws_frame, "ws")
+    name = "ingest_ws_events_per_s"
+    return [
+        Figure(name, run.events / run.elapsed, "events/s"),
+        Figure(f"{name}_peak_rss_mb", run.peak_mb, "MB"),
+    ]
+
+
+@scenario("ingest_ws_live_frames_per_s")
+def ingest_ws_live(context: BenchContext) -> list[Figure]:
+    """Frames/s acknowledged when each frame is as small as live play makes it.
+
+    A playing candidate's page flushes every 250 ms, and a game makes a few events a
+    second, so its frames hold ``ws_live_frame`` events rather than hundreds: the
+    cost per frame (one transaction, one acknowledgement) is what sizes the socket
+    servers for many candidates (docs/operations.md, "Capacity plan"). The same
+    run as ``ingest_ws_events_per_s`` otherwise.
+    """
+    sizes = context.sizes
+    run = _socket_ingestion(
+        context,
+        sizes.ws_live_sessions,
+        sizes.ws_live_frame,
+        "ws-live",
+        events_per_socket=sizes.ws_live_frame * sizes.ws_live_frames_per_socket,
+        socket_rate=sizes.ws_live_socket_rate,
+    )
+    name = "ingest_ws_live_frames_per_s"
+    return [
+        Figure(name, run.frames / run.elapsed, "frames/s"),
+        Figure("ingest_ws_live_events_per_s", run.events / run.elapsed, "events/s"),
+        Figure(f"{name}_peak_rss_mb", run.peak_mb, "MB"),
+    ]
+
+
+@dataclass(frozen=True)
+class _SocketRun:
+    events: int
+    frames: int
+    elapsed: float
+    peak_mb: float
+
+
+def _socket_ingestion(
+    context: BenchContext,
+    session_count: int,
+    frame_size: int,
+    label: str,
+    *,
+    events_per_socket: int | None = None,
+    socket_rate: float | None = None,
+) -> _SocketRun:
+    """``session_count`` sockets send their bot streams in ``frame_size``-event frames.
+
+    ``events_per_socket`` cuts each stream to its beginning; ``socket_rate`` is the
+    most frames per second one socket sends.
+    """
     sizes = context.sizes
     streams = _event_streams(context)
     sessions = _create_sessions(
-        context, sizes.ws_sessions, streams, state=GameSessionState.PENDING, label="ws"
+        context, session_count, streams, state=GameSessionState.PENDING, label=label
     )
     frames: dict[int, list[str]] = {}
     expected: dict[int, int] = {}
     for index, game_session in enumerate(sessions):
-        stream = streams[index % len(streams)].events
+        stream = streams[index % len(streams)].events[:events_per_socket]
         expected[game_session.pk] = len(stream)
         frames[game_session.pk] = [
-            json.dumps({"type": "events", "events": stream[start : start + sizes.ws_frame]})
-            for start in range(0, len(stream), sizes.ws_frame)
+            json.dumps({"type": "events", "events": stream[start : start + frame_size]})
+            for start in range(0, len(stream), frame_size)
         ]
     tokens = {gs.pk: session_token_issue(attempt_id=gs.attempt_id) for gs in sessions}
     workers = sizes.server_workers or (os.cpu_count() or 1)
     server = _start_server("sockets", workers)
+    interval_s = 1 / socket_rate if socket_rate else 0.0
     parallel = min(len(sessions), server.max_clients or len(sessions))
+
+    def server_pids() -> Sequence[int]:
+        if isinstance(server, _SubprocessServer):
+            return _process_tree(server.process.pid)
+        return []
+
+    usage = _CpuUsage(server_pids)
     try:
         base = server.url.replace("http://", "ws://")
-        elapsed, accepted, errors = asyncio.run(_ws_clients(base, tokens, frames, parallel))
+        before = usage.sample()
+        elapsed, accepted, errors = asyncio.run(
+            _ws_clients(base, tokens, frames, parallel, interval_s=interval_s)
+        )
+        cpu_s = _CpuUsage.spent(before, usage.sample())
         peak_mb = server.peak_rss_mb()
         server_log = server.log_tail() if errors and hasattr(server, "log_tail") else ""
     finally:
@@ -932,21 +1011,35 @@ def ingest_ws(context: BenchContext) -> list[Figure]:
     acked = dict(GameSession.objects.filter(pk__in=list(expected)).values_list("pk", "acked_seq"))
     if stored != sent or accepted != sent or acked != expected:
         raise BenchError(f"sent {sent} events, acknowledged {accepted}, database has {stored}")
+    frame_count = sum(len(session_frames) for session_frames in frames.values())
+    per_frame = 1000 / max(1, frame_count)
+    parties = {name: cpu_s[name] for name in _CpuUsage.PARTIES}
+    parties["anything else"] = cpu_s["machine"] - sum(parties.values())
+    cpu = ", ".join(f"{name} {value * per_frame:.2f} ms" for name, value in parties.items())
+    busy = cpu_s["machine"] / elapsed / (os.cpu_count() or 1) * 100
     context.log(
-        f"ingest_ws: {stored} events from {len(sessions)} sockets ({parallel} at once), "
-        f"{elapsed:.2f} s, frames of {sizes.ws_frame}, {workers} server workers"
+        f"{label}: {stored} events in {frame_count} frames from {len(sessions)} sockets "
+        f"({parallel} at once), {elapsed:.2f} s, frames of {frame_size}, {workers} server "
+        f"workers; CPU per frame: {cpu}; machine busy {busy:.0f}%"
     )
-    name = "ingest_ws_events_per_s"
-    return [
-        Figure(name, stored / elapsed, "events/s"),
-        Figure(f"{name}_peak_rss_mb", peak_mb, "MB"),
-    ]
+    return _SocketRun(
+        events=stored,
+        frames=frame_count,
+        elapsed=elapsed,
+        peak_mb=peak_mb,
+    )
 
 
 async def _ws_clients(
-    base: str, tokens: dict[int, str], frames: dict[int, list[str]], parallel: int
+    base: str,
+    tokens: dict[int, str],
+    frames: dict[int, list[str]],
+    parallel: int,
+    *,
+    interval_s: float = 0.0,
 ) -> tuple[float, int, list[str]]:
-    """Every session's frames over its own socket, ``parallel`` sockets at a time."""
+    """Every session's frames over its own socket, ``parallel`` sockets at a time,
+    each frame at least ``interval_s`` after the one before."""
     import websockets
 
     gate = asyncio.Semaphore(parallel)
@@ -962,11 +1055,18 @@ async def _ws_clients(
                     if hello.get("type") != "hello":
                         raise BenchError(f"expected hello, got {hello}")
                     for frame in frames[game_session_id]:
+                        sent_at = time.perf_counter()
                         await socket.send(frame)
                         ack = json.loads(await socket.recv())
+                        while ack.get("type") == "ping":  # answered, as the page does
+                            await socket.send('{"type": "pong"}')
+                            ack = json.loads(await socket.recv())
                         if ack.get("type") != "ack":
                             raise BenchError(f"expected ack, got {ack}")
                         accepted += int(ack["accepted"])
+                        wait_s = interval_s - (time.perf_counter() - sent_at)
+                        if wait_s > 0:
+                            await asyncio.sleep(wait_s)
             except Exception as error:  # reported after every client finished
                 errors.append(f"{type(error).__name__}: {error}")
         return accepted

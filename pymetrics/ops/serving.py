@@ -69,6 +69,10 @@ def socket_server_command(*, host: str, port: int, workers: int) -> list[str]:
         "websockets-sansio",
         "--ws-per-message-deflate",
         "false",
+        # after the drain (realtime/drain.py) has asked every socket to reconnect,
+        # HTTP requests in flight get this long before their tasks are cancelled
+        "--timeout-graceful-shutdown",
+        "20",
         "--no-access-log",
         "--log-level",
         "warning",

@@ -19,6 +19,7 @@ PRODUCTION = {
     "DJANGO_SECURE_HSTS_PRELOAD": "1",
     "DJANGO_SECURE_SSL_REDIRECT": "1",
     "DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
+    "PYMETRICS_METRICS_TOKEN": "kU3o0rJ6Yp-1c2d3e4f5g6h7i8j9k0l1m2n3o4p5",
 }
 
 
@@ -62,3 +63,13 @@ def test_without_https_settings_the_deploy_checks_name_what_is_missing():
     output = result.stdout + result.stderr
     assert "security.W004" in output
     assert "security.W008" in output
+
+
+def test_without_a_metrics_token_the_deploy_checks_warn_that_metrics_are_open():
+    result = _check({"PYMETRICS_METRICS_TOKEN": ""})
+
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "pymetrics.ops.W001" in output
+    assert "PYMETRICS_METRICS_TOKEN is not set" in output
+    assert "System check identified 1 issue" in output

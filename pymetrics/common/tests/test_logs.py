@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import logging.config
 import os
 import subprocess
 import sys
@@ -13,6 +14,9 @@ from typing import Any
 
 import pytest
 import structlog
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.testing import WebsocketCommunicator
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -219,3 +223,82 @@ def test_an_unknown_log_format_is_refused_naming_the_variable():
         load({"DJANGO_DEBUG": "1", "PYMETRICS_LOG_FORMAT": "xml"}, base_dir=Path("."))
 
     assert str(error.value) == "PYMETRICS_LOG_FORMAT: expected json or console; got 'xml'"
+
+
+class _LoggingConsumer(AsyncWebsocketConsumer):
+    """Logs on connect, in a database thread and on each frame: the three places a
+    real consumer logs from."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        logging.getLogger("pymetrics.tests.socket").info("socket open")
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await database_sync_to_async(self._in_a_thread)()
+        await self.send(text_data=requestid.current_request_id() or "")
+
+    def _in_a_thread(self) -> None:
+        logging.getLogger("pymetrics.tests.socket").info("stored a frame")
+
+
+async def _socket_lines(headers: list[tuple[bytes, bytes]]) -> str:
+    app = requestid.bind_socket_request_id(_LoggingConsumer.as_asgi())
+    communicator = WebsocketCommunicator(app, "/ws/test/", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.send_to(text_data="frame")
+    echoed = await communicator.receive_from()
+    await communicator.disconnect()
+    return str(echoed)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_every_log_line_of_one_socket_carries_one_request_id(json_lines):
+    echoed = await _socket_lines([(b"x-request-id", b"edge-91.c")])
+
+    lines = json_lines()
+    assert [line["event"] for line in lines] == ["socket open", "stored a frame"]
+    assert {line["request_id"] for line in lines} == {"edge-91.c"}
+    assert echoed == "edge-91.c"
+    assert requestid.current_request_id() is None  # bound for the socket only
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_two_sockets_get_two_new_ids_when_none_or_an_unsafe_one_is_given(json_lines):
+    first = await _socket_lines([])
+    second = await _socket_lines([(b"x-request-id", b"evil\nline")])
+
+    assert first != second
+    assert str(uuid.UUID(first)) == first
+    assert str(uuid.UUID(second)) == second
+    assert [line["request_id"] for line in json_lines()] == [first, first, second, second]
+
+
+def test_a_socket_token_in_a_server_log_line_is_masked(json_lines):
+    # uvicorn's own line for an accepted socket names the whole path, query included
+    logging.getLogger("pymetrics.tests.uvicorn").info(
+        '%s - "WebSocket %s" [accepted]', "10.0.0.7:5123", "/ws/play/9/?token=eyJhIjo5fQ:1x:sig"
+    )
+    logging.getLogger("pymetrics.tests.django").warning("Not Found: %s", "/play/inv-1TaB/lobby/")
+
+    assert [line["event"] for line in json_lines()] == [
+        '10.0.0.7:5123 - "WebSocket /ws/play/9/?token=[Filtered]" [accepted]',
+        "Not Found: /play/[Filtered]/lobby/",
+    ]
+
+
+def test_the_settings_keep_the_level_uvicorn_gave_its_loggers():
+    """dictConfig resets unnamed children of a configured logger: uvicorn's --log-level
+    warning would become INFO and log every socket's opening."""
+    from django.conf import settings
+
+    error_logger = logging.getLogger("uvicorn.error")
+    before = error_logger.level
+    try:
+        error_logger.setLevel(logging.WARNING)  # what `uvicorn --log-level warning` does
+        logging.config.dictConfig(settings.LOGGING)
+        assert logging.getLogger("uvicorn.error").getEffectiveLevel() == logging.WARNING
+    finally:
+        error_logger.setLevel(before)

@@ -27,7 +27,7 @@ def test_readyz_is_ready_when_every_check_passes(client, db):
 
 
 @pytest.mark.parametrize("failing", ["database", "cache", "channel_layer", "broker"])
-def test_readyz_is_503_naming_the_check_that_failed(client, db, monkeypatch, failing):
+def test_readyz_is_503_naming_the_check_that_failed(client, db, monkeypatch, caplog, failing):
     # given one dependency that does not answer
     def broken() -> None:
         raise ConnectionError("connection refused")
@@ -37,12 +37,16 @@ def test_readyz_is_503_naming_the_check_that_failed(client, db, monkeypatch, fai
     # when readiness is asked
     response = client.get("/readyz")
 
-    # then the answer is 503 naming it, and the others still report ok
+    # then the answer is 503 naming it, and the others still report ok; why it
+    # failed (hosts, addresses) goes to the log, not to whoever asked
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert (body["status"], body["failed"]) == ("unavailable", [failing])
-    assert body["checks"][failing] == {"ok": False, "error": "ConnectionError: connection refused"}
+    assert body["checks"][failing] == {"ok": False}
+    assert [r.getMessage() for r in caplog.records if r.name == "pymetrics.ops.health"] == [
+        f"readyz: {failing} is not ready: ConnectionError: connection refused"
+    ]
     assert [name for name, check in body["checks"].items() if check["ok"]] == [
         name for name in ("database", "cache", "channel_layer", "broker") if name != failing
     ]
@@ -98,3 +102,56 @@ def _sample(text: str, name: str) -> float:
         if line.startswith(f"{name} "):
             return float(line.split()[1])
     raise AssertionError(f"no sample {name}")
+
+
+TOKEN = "m" * 20 + "-scrape-token-0123456789"
+
+
+def test_metrics_ask_for_the_token_when_one_is_set(client, db, settings):
+    settings.PYMETRICS_METRICS_TOKEN = TOKEN
+
+    refused = [
+        client.get("/metrics"),
+        client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}x"}),
+        client.get("/metrics", headers={"Authorization": f"Basic {TOKEN}"}),
+        client.get("/metrics", headers={"Authorization": TOKEN}),
+    ]
+    allowed = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+
+    assert [response.status_code for response in refused] == [401, 401, 401, 401]
+    assert refused[0]["WWW-Authenticate"] == 'Bearer realm="metrics"'
+    assert refused[0].json()["error"]["code"] == "not_authenticated"
+    assert b"pymetrics_" not in refused[0].content
+    assert allowed.status_code == 200
+    assert b"# TYPE pymetrics_events_ingested_total counter" in allowed.content
+
+
+def test_metrics_answer_without_a_token_when_none_is_set(client, db, settings):
+    settings.PYMETRICS_METRICS_TOKEN = None
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert b"# TYPE pymetrics_events_ingested_total counter" in response.content
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
+def test_probes_and_scrapes_by_pod_address_are_answered_whatever_the_host(client, db, path):
+    """Kubelets and Prometheus ask a pod by its address, which is no allowed host."""
+    response = client.get(path, HTTP_HOST="10.2.3.4:8000")
+    refused_elsewhere = client.get("/api/v1/", HTTP_HOST="10.2.3.4:8000")
+
+    assert response.status_code == 200
+    assert response["X-Request-ID"]  # still under the request id middleware
+    assert refused_elsewhere.status_code == 400  # every other path checks the host
+
+
+def test_the_probe_endpoints_keep_their_methods_and_the_metrics_token(client, db, settings):
+    settings.PYMETRICS_METRICS_TOKEN = TOKEN
+
+    assert client.post("/healthz", HTTP_HOST="10.2.3.4:8000").status_code == 405
+    assert client.get("/metrics", HTTP_HOST="10.2.3.4:8000").status_code == 401
+    allowed = client.get(
+        "/metrics", HTTP_HOST="10.2.3.4:8000", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert allowed.status_code == 200

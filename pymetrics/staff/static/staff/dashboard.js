@@ -8,10 +8,10 @@
  *   - "session.state" and "scores.updated": the charts' JSON is fetched again
  *     (debounced, one request at a time) and every chart redrawn in place with
  *     PmCharts.update, with the counts, the live panel and the flagged table.
- * The server pings; the page answers with a pong. A closed socket is reopened with
- * exponential backoff (1 s doubling to 30 s, with jitter) and the data fetched
- * again, since notices sent meanwhile were missed. The live dot says which state
- * the connection is in.
+ * The socket is kept open by PmLiveSocket (live-socket.js: pongs, backoff, the
+ * server's reconnect hint, no retry after 4401/4403); after a reconnect the data is
+ * fetched again, since notices sent meanwhile were missed. The live dot says which
+ * state the connection is in.
  *
  * Configuration comes from the "dashboard-config" JSON script element:
  *   {assessment_id, data_url, socket_path, selected_trait, trait_charts, game_titles}
@@ -21,17 +21,11 @@
 
   var RATE_WINDOW_MS = 5000;
   var REFRESH_DEBOUNCE_MS = 400;
-  var BACKOFF_START_MS = 1000;
-  var BACKOFF_MAX_MS = 30000;
   // while candidates play, "playing now" is read again this often (no notice
   // announces a game's first event)
   var ACTIVE_REFRESH_MS = 30000;
 
   var config = null;
-  var socket = null;
-  var backoff = BACKOFF_START_MS;
-  var opened = false;
-  var stopped = false;
   var activity = [];
   var refreshTimer = null;
   var inFlight = false;
@@ -227,16 +221,8 @@
     }
   }
 
-  function onMessage(event) {
-    var message;
-    try {
-      message = JSON.parse(event.data);
-    } catch (error) {
-      return;
-    }
-    if (message.type === 'ping') {
-      socket.send(JSON.stringify({ type: 'pong' }));
-    } else if (message.type === 'events.activity') {
+  function onMessage(message) {
+    if (message.type === 'events.activity') {
       activity.push([Date.now(), Number(message.events) || 0]);
       showRate();
     } else if (message.type === 'session.state' || message.type === 'scores.updated') {
@@ -245,31 +231,23 @@
   }
 
   function connect() {
-    if (stopped) {
-      return;
-    }
-    var scheme = window.location.protocol === 'https:' ? 'wss://' : 'ws://';
-    setLive('off', opened ? t('Reconnecting…') : t('Connecting…'));
-    socket = new WebSocket(scheme + window.location.host + config.socket_path);
-    socket.addEventListener('open', function () {
-      backoff = BACKOFF_START_MS;
-      setLive('on', t('Live'));
-      if (opened) {
-        scheduleRefresh(); // notices sent while the socket was closed were missed
-      }
-      opened = true;
-    });
-    socket.addEventListener('message', onMessage);
-    socket.addEventListener('close', function (event) {
-      if (event.code === 4401 || event.code === 4403) {
-        stopped = true;
-        setLive('off', t('Not live: log in again to see live updates'));
-        return;
-      }
-      var wait = backoff + Math.floor(Math.random() * 500);
-      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
-      setLive('off', t('Reconnecting…'));
-      window.setTimeout(connect, wait);
+    var liveText = {
+      connecting: t('Connecting…'),
+      open: t('Live'),
+      reconnecting: t('Reconnecting…'),
+      stopped: t('Not live: log in again to see live updates'),
+    };
+    window.PmLiveSocket.keepOpen({
+      url: window.PmLiveSocket.socketUrl(config.socket_path),
+      onMessage: onMessage,
+      onState: function (state) {
+        setLive(state === 'open' ? 'on' : 'off', liveText[state]);
+      },
+      onOpen: function (again) {
+        if (again) {
+          scheduleRefresh(); // notices sent while the socket was closed were missed
+        }
+      },
     });
   }
 

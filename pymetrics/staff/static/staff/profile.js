@@ -9,7 +9,8 @@
  *   of the whole assessment: those of this candidate's attempt trigger a fetch of
  *   the profile JSON (staff:candidate-profile-data), which redraws the game
  *   timelines, metric tables, states and flags.
- * Both sockets reconnect with backoff; the server's pings are answered.
+ * Both sockets are kept open by PmLiveSocket (live-socket.js: pongs, backoff, the
+ * server's reconnect hint, no retry after 4401/4403).
  * Configuration comes from the "profile-config" JSON script element.
  */
 (function (global) {
@@ -26,11 +27,6 @@
     return global.gettext ? global.gettext(text) : text;
   }
 
-  function socketUrl(path) {
-    var scheme = global.location.protocol === 'https:' ? 'wss://' : 'ws://';
-    return scheme + global.location.host + path;
-  }
-
   function setLive() {
     var dot = document.querySelector('[data-testid=live-dot]');
     var text = document.querySelector('[data-testid=live-text]');
@@ -43,37 +39,16 @@
     }
   }
 
-  /* A socket that answers pings and reconnects with exponential backoff (1 s .. 30 s). */
+  /* One live socket, named for the live dot: only the traits socket lights it. */
   function keepOpen(name, path, onMessage) {
-    var delay = 1000;
-    function open() {
-      var socket = new WebSocket(socketUrl(path));
-      socket.onopen = function () {
-        delay = 1000;
-        liveSockets[name] = true;
+    global.PmLiveSocket.keepOpen({
+      url: global.PmLiveSocket.socketUrl(path),
+      onMessage: onMessage,
+      onState: function (state) {
+        liveSockets[name] = state === 'open';
         setLive();
-      };
-      socket.onmessage = function (event) {
-        var message;
-        try {
-          message = JSON.parse(event.data);
-        } catch (error) {
-          return;
-        }
-        if (message.type === 'ping') {
-          socket.send(JSON.stringify({ type: 'pong' }));
-          return;
-        }
-        onMessage(message);
-      };
-      socket.onclose = function () {
-        liveSockets[name] = false;
-        setLive();
-        global.setTimeout(open, delay);
-        delay = Math.min(delay * 2, 30000);
-      };
-    }
-    open();
+      },
+    });
   }
 
   function axisLimit(values) {
