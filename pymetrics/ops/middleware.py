@@ -11,8 +11,10 @@ its bearer token.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponse
 
 from pymetrics.ops import health
@@ -32,11 +34,27 @@ class ProbeEndpointsMiddleware:
     the URLconf (``reverse("readyz")``, the permission matrix).
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
         endpoint = ENDPOINTS.get(request.path_info)
         if endpoint is not None:
             return endpoint(request)
         return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        # under ASGI (make run) every other request goes on without a thread hop
+        endpoint = ENDPOINTS.get(request.path_info)
+        if endpoint is not None:
+            return await sync_to_async(endpoint)(request)
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
+        return await get_response(request)

@@ -155,3 +155,15 @@ def test_the_probe_endpoints_keep_their_methods_and_the_metrics_token(client, db
         "/metrics", HTTP_HOST="10.2.3.4:8000", headers={"Authorization": f"Bearer {TOKEN}"}
     )
     assert allowed.status_code == 200
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_the_probe_endpoints_are_served_and_other_paths_go_on(async_client):
+    pod_address = {"host": "10.2.3.4:8000"}
+    health_response = await async_client.get("/healthz", headers=pod_address)
+    other = await async_client.get("/api/v1/", headers=pod_address)
+
+    assert health_response.status_code == 200
+    assert health_response.json() == {"status": "ok"}
+    assert other.status_code == 400
