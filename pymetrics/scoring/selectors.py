@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 from django.db.models import F, Max, Q, QuerySet
 
 from pymetrics.accounts.models import Organization
-from pymetrics.assessments.models import Candidate, GameSession
+from pymetrics.assessments.models import (
+    Candidate,
+    GameSession,
+    GameSessionSource,
+    GameSessionState,
+)
 from pymetrics.games.registry import UnknownGameError, get_game
 from pymetrics.psychometrics.trait_map import shipped_trait_map_versions
 from pymetrics.scoring.models import MetricSet, NormTable, TraitMapVersion, TraitScore
@@ -230,3 +236,21 @@ def next_trait_map_version() -> int:
     gives it, read without the lock)."""
     latest = TraitMapVersion.objects.aggregate(latest=Max("version"))["latest"] or 0
     return max(latest, shipped_trait_map_versions()[-1]) + 1
+
+
+def game_sessions_waiting_for_scores(*, completed_before: datetime) -> list[int]:
+    """Ids of played games completed before ``completed_before`` and still not scored.
+
+    A game waits in ``completed`` from the moment it ends until its extraction task
+    stores its metrics (``scored``) or gives up (``failed``). One that waits far
+    longer than the scoring lag lost its task: the broker's queue was lost, say.
+    Imported sessions are scored by their import, never by a task.
+    """
+    return list(
+        GameSession.objects.filter(
+            state=GameSessionState.COMPLETED, completed_at__lt=completed_before
+        )
+        .exclude(source=GameSessionSource.IMPORT)
+        .order_by("completed_at", "pk")
+        .values_list("pk", flat=True)
+    )
