@@ -23,10 +23,11 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 import structlog
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from celery import Celery
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.http import HttpRequest, HttpResponseBase
+
+from pymetrics.common.middleware import SyncAndAsyncMiddleware
 
 #: the response header, and the request's as Django's META names it
 HEADER = "X-Request-ID"
@@ -60,7 +61,7 @@ def current_request_id() -> str | None:
     return None if value is Ellipsis else str(value)
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(SyncAndAsyncMiddleware):
     """Bind ``request_id`` for the request's log lines and echo it in the response.
 
     Placed right after ``OpsCountersMiddleware``, so everything below it, Django's
@@ -68,18 +69,7 @@ class RequestIdMiddleware:
     chains without an adapter thread.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self.__acall__(request)
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
         request_id = incoming_request_id(request)
         token = REQUEST_ID.set(request_id)
         try:
@@ -89,12 +79,11 @@ class RequestIdMiddleware:
         response[HEADER] = request_id
         return response
 
-    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         request_id = incoming_request_id(request)
         token = REQUEST_ID.set(request_id)
         try:
-            response = await get_response(request)
+            response = await self.next_async(request)
         finally:
             REQUEST_ID.reset(token)
         response[HEADER] = request_id

@@ -11,12 +11,12 @@ its bearer token.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
-from django.http import HttpRequest, HttpResponse
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
+from pymetrics.common.middleware import SyncAndAsyncMiddleware
 from pymetrics.ops import health
 
 ENDPOINTS: dict[str, Callable[[HttpRequest], HttpResponse]] = {
@@ -26,7 +26,7 @@ ENDPOINTS: dict[str, Callable[[HttpRequest], HttpResponse]] = {
 }
 
 
-class ProbeEndpointsMiddleware:
+class ProbeEndpointsMiddleware(SyncAndAsyncMiddleware):
     """Serve the three operational endpoints for any Host, skipping the rest of the chain.
 
     Placed after the request id (their log lines carry one) and the Prometheus
@@ -34,27 +34,16 @@ class ProbeEndpointsMiddleware:
     the URLconf (``reverse("readyz")``, the permission matrix).
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self.__acall__(request)
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
         endpoint = ENDPOINTS.get(request.path_info)
         if endpoint is not None:
             return endpoint(request)
-        return self.get_response(request)
+        response: HttpResponseBase = self.get_response(request)
+        return response
 
-    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         # under ASGI (make run) every other request goes on without a thread hop
         endpoint = ENDPOINTS.get(request.path_info)
         if endpoint is not None:
             return await sync_to_async(endpoint)(request)
-        get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
-        return await get_response(request)
+        return await self.next_async(request)
